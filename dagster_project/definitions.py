@@ -1,0 +1,29 @@
+"""The one place that assembles assets, checks, jobs, schedules, sensors and resources.
+
+`dagster dev` (from the repo root, see workspace.yaml) and `cdp build` both load `defs`.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .automation import daily_build_job, daily_build_schedule, ingest_job, transform_job
+from .ingest.assets import build_raw_assets
+from .ingest.sensors import landing_sensor
+from .resources import build_resources
+from .settings import Settings, get_settings
+from .transform.dbt_assets import dbt_warehouse
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or get_settings()
+    return dg.Definitions(
+        assets=[*build_raw_assets(), dbt_warehouse],
+        jobs=[ingest_job, transform_job, daily_build_job],
+        schedules=[daily_build_schedule],
+        sensors=[landing_sensor],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,84 @@
+"""Shared fixtures: a small simulated landing area built end to end through `cdp build`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BUILD_PERSONS = 1500
+BUILD_DAYS = 6
+BUILD_SEED = 7
+
+
+@dataclass(frozen=True)
+class BuiltPlatform:
+    root: Path
+    landing: Path
+    truth: Path
+    lake: Path
+    warehouse: Path
+    dagster_home: Path
+    summary: object  # cli.BuildSummary of the first build
+
+    def env(self) -> dict[str, str]:
+        return {
+            "CDP_DATA_DIR": str(self.root),
+            "CDP_LANDING_DIR": str(self.landing),
+            "CDP_TRUTH_DIR": str(self.truth),
+            "CDP_LAKE_DIR": str(self.lake),
+            "CDP_WAREHOUSE_PATH": str(self.warehouse),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
+
+class _Env:
+    """Set environment variables for a block and restore them afterwards."""
+
+    def __init__(self, values: dict[str, str]):
+        self.values = values
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self):
+        for k, v in self.values.items():
+            self.saved[k] = os.environ.get(k)
+            os.environ[k] = v
+        return self
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def platform_env():
+    """Context manager factory: `with platform_env(built.env()): ...`."""
+    return _Env
+
+
+@pytest.fixture(scope="session")
+def built_platform(tmp_path_factory) -> BuiltPlatform:
+    """Simulate a small landing area and run `cdp build` on it once for the session."""
+    from dagster_project.cli import ensure_dagster_home, run_build
+    from dagster_project.simulator import simulate
+
+    root = tmp_path_factory.mktemp("platform")
+    built = BuiltPlatform(
+        root=root,
+        landing=root / "landing",
+        truth=root / "truth",
+        lake=root / "lake",
+        warehouse=root / "warehouse" / "cdp.duckdb",
+        dagster_home=root / "dagster_home",
+        summary=None,
+    )
+    with _Env(built.env()):
+        simulate(built.landing, built.truth, persons=BUILD_PERSONS, days=BUILD_DAYS, seed=BUILD_SEED)
+        ensure_dagster_home()
+        summary = run_build()
+    return BuiltPlatform(**{**built.__dict__, "summary": summary})
