@@ -1,0 +1,260 @@
+"""Generate the dbt sources YAML for the raw layer from the delivery contract.
+
+    python -m dagster_project.sources.dbt_sources          # writes dbt/models/staging/_raw__sources.yml
+    python -m dagster_project.sources.dbt_sources --check  # exits 1 when the committed file is stale
+
+The contract (``contract.yaml``) is the one description of the deliveries; the dbt sources
+are derived from it so that column lists never drift. Each table's ``meta`` carries what the
+``create_raw_views()`` macro needs to build an empty, correctly typed view before any file
+has arrived: the contract columns with their contract type *and* their physical type in the
+raw Parquet (text formats land as VARCHAR, Parquet keeps its native types), plus lineage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dagster_project.sources.contract import LINEAGE_COLUMNS, Column, Contract, Entity, load_contract
+
+SOURCES_PATH = Path(__file__).resolve().parents[2] / "dbt" / "models" / "staging" / "_raw__sources.yml"
+
+# Physical (DuckDB) type of each contract type in a raw Parquet file written from a Parquet
+# delivery. Text deliveries (csv, jsonl, json_array) land every contract column as VARCHAR.
+PARQUET_RAW_TYPES = {
+    "string": "varchar",
+    "enum": "varchar",
+    "date": "date",
+    "timestamp": "timestamp with time zone",
+    "epoch_ms": "bigint",
+    "integer": "bigint",
+    "decimal": "double",
+    "boolean": "boolean",
+    "json": "varchar",
+    "month": "varchar",
+}
+
+LINEAGE_RAW_TYPES = {
+    "_source_file": "varchar",
+    "_business_date": "date",
+    "_row_number": "bigint",
+    "_loaded_at": "timestamp with time zone",
+    "_delivery_id": "varchar",
+}
+
+# The ingest's side tables (one Parquet per system/entity/business date), exposed as views.
+QUARANTINE_COLUMNS = [
+    ("system", "varchar", "source system of the quarantined row"),
+    ("entity", "varchar", "entity (file) of the quarantined row"),
+    ("_source_file", "varchar", LINEAGE_COLUMNS["_source_file"]),
+    ("_business_date", "date", LINEAGE_COLUMNS["_business_date"]),
+    ("_row_number", "bigint", "row number within the file; null when the whole file was rejected"),
+    ("rule", "varchar", "the contract rule broken (e.g. required, enum, type, missing_required_column)"),
+    ("reason", "varchar", "human-readable reason"),
+    ("column_name", "varchar", "the offending column, when the rule concerns one"),
+    ("raw_record", "varchar", "the record as delivered (JSON text)"),
+    ("_loaded_at", "timestamp with time zone", LINEAGE_COLUMNS["_loaded_at"]),
+    ("_delivery_id", "varchar", LINEAGE_COLUMNS["_delivery_id"]),
+]
+
+INGEST_LOG_COLUMNS = [
+    ("system", "varchar", "source system"),
+    ("entity", "varchar", "entity (file)"),
+    ("business_date", "date", "business date of the delivery folder"),
+    ("source_file", "varchar", "landing-relative path of the file"),
+    ("delivery_id", "varchar", "fingerprint of the delivery folder (changes on re-delivery)"),
+    ("status", "varchar", "outcome of the load (e.g. loaded, partial, failed)"),
+    ("rows_read", "bigint", "data rows read from the file"),
+    ("rows_loaded", "bigint", "rows written to the raw layer"),
+    ("rows_quarantined", "bigint", "rows written to quarantine"),
+    ("quarantine_by_rule", "varchar", "JSON object: rule -> quarantined row count"),
+    ("extra_columns", "varchar", "schema-drift columns found in the file (JSON list)"),
+    ("missing_required_columns", "varchar", "required contract columns absent from the file (JSON list)"),
+    ("file_error", "varchar", "error that rejected the whole file, if any"),
+    ("arrived_at", "timestamp with time zone", "when the delivery folder was complete (_SUCCESS)"),
+    ("loaded_at", "timestamp with time zone", "when the load finished"),
+    ("duration_s", "double", "load duration in seconds"),
+]
+
+DAILY_FRESHNESS_WARN_H = 36
+
+
+def raw_type(entity: Entity, column: Column) -> str:
+    """The column's physical type in the raw Parquet layer."""
+    if entity.format == "parquet":
+        return PARQUET_RAW_TYPES[column.type]
+    return "varchar"
+
+
+def column_description(entity: Entity, column: Column) -> str:
+    parts = [f"Contract type `{column.type}`"]
+    if column.format:
+        parts.append(f"format `{column.format}`")
+    if column.values:
+        parts.append("values " + ", ".join(f"`{v}`" for v in column.values))
+    if column.min is not None or column.max is not None:
+        parts.append(f"range {column.min}..{column.max}")
+    if column.thousands_separator:
+        parts.append("may hold thousands separators")
+    if column.name in entity.key:
+        parts.append("part of the key")
+    if column.name == entity.op_column:
+        parts.append("`D` marks a delete (tombstone)")
+    text = "; ".join(parts) + ". "
+    text += "Required (rows without a valid value are quarantined)." if column.required else "Optional (may be null or hold unvalidated garbage)."
+    text += f" Raw type {raw_type(entity, column).upper()}"
+    text += " holding the value as delivered." if entity.format != "parquet" else "."
+    return text
+
+
+def freshness(contract: Contract, entity: Entity) -> dict[str, Any]:
+    late_h = 24 * (contract.max_lateness_days + 1)
+    if entity.delivered_on_day_of_month:  # monthly delivery
+        return {
+            "warn_after": {"count": 24 * 33, "period": "hour"},
+            "error_after": {"count": 24 * 31 + late_h, "period": "hour"},
+        }
+    return {
+        "warn_after": {"count": DAILY_FRESHNESS_WARN_H, "period": "hour"},
+        "error_after": {"count": late_h, "period": "hour"},
+    }
+
+
+def contract_column_meta(entity: Entity, column: Column) -> dict[str, Any]:
+    """What the dbt macros need to type a raw column: contract type, parse details, raw type."""
+    meta: dict[str, Any] = {"name": column.name, "type": column.type, "raw_type": raw_type(entity, column)}
+    meta["required"] = column.required
+    if column.format:
+        meta["format"] = column.format
+    if column.values:
+        meta["values"] = list(column.values)
+    if column.thousands_separator:
+        meta["thousands_separator"] = True
+    if column.min is not None:
+        meta["min"] = column.min
+    if column.max is not None:
+        meta["max"] = column.max
+    return meta
+
+
+def entity_table(contract: Contract, entity: Entity) -> dict[str, Any]:
+    contract_columns = [contract_column_meta(entity, c) for c in entity.columns]
+    lineage = [{"name": n, "raw_type": t} for n, t in LINEAGE_RAW_TYPES.items()]
+    columns = [{"name": c.name, "description": column_description(entity, c)} for c in entity.columns]
+    columns += [{"name": n, "description": f"Lineage: {d}."} for n, d in LINEAGE_COLUMNS.items()]
+    system_desc = contract.systems.get(entity.system, entity.system)
+    return {
+        "name": entity.qualified_name,
+        "description": (
+            f"{system_desc}: `{entity.file}` ({entity.format}) as loaded by the ingest, one row per "
+            f"delivered record, all business dates (re-deliveries replace their date's partition). "
+            f"Key {', '.join(entity.key)}. Schema-drift columns, if any, follow the contract columns."
+        ),
+        "loaded_at_field": "_loaded_at",
+        "config": {
+            "freshness": freshness(contract, entity),
+            "meta": {
+                "system": entity.system,
+                "entity": entity.name,
+                "format": entity.format,
+                "key": list(entity.key),
+                "version_columns": list(entity.version_columns),
+                "op_column": entity.op_column,
+                "lake_path": f"raw/{entity.system}/{entity.name}",
+                "contract_columns": contract_columns,
+                "lineage_columns": lineage,
+            },
+        },
+        "columns": columns,
+    }
+
+
+def side_table(name: str, lake_path: str, description: str, cols: list[tuple[str, str, str]]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "config": {
+            "meta": {
+                "lake_path": lake_path,
+                "contract_columns": [{"name": n, "raw_type": t} for n, t, _ in cols],
+                "lineage_columns": [],
+            }
+        },
+        "columns": [{"name": n, "description": d} for n, _, d in cols],
+    }
+
+
+def build_sources(contract: Contract | None = None) -> dict[str, Any]:
+    contract = contract or load_contract()
+    tables = [entity_table(contract, e) for e in contract.entities]
+    tables.append(
+        side_table(
+            "quarantine",
+            "quarantine",
+            "Rows (or whole files) the ingest refused, with the contract rule broken and the reason.",
+            QUARANTINE_COLUMNS,
+        )
+    )
+    tables.append(
+        side_table(
+            "ingest_log",
+            "ingest_log",
+            "One row per delivered file and load: counts, drift, errors and timings.",
+            INGEST_LOG_COLUMNS,
+        )
+    )
+    return {
+        "version": 2,
+        "sources": [
+            {
+                "name": "raw",
+                "description": (
+                    "The raw lake (Parquet under `<lake>/raw`) exposed as DuckDB views in schema `raw` "
+                    "by the on-run-start macro `create_raw_views()`. Generated from "
+                    "dagster_project/sources/contract.yaml by `python -m dagster_project.sources.dbt_sources`; "
+                    "do not edit by hand."
+                ),
+                "schema": "raw",
+                "tables": tables,
+            }
+        ],
+    }
+
+
+HEADER = (
+    "# GENERATED by `python -m dagster_project.sources.dbt_sources` from\n"
+    "# dagster_project/sources/contract.yaml. Do not edit by hand: change the contract and regenerate.\n"
+)
+
+
+def render(contract: Contract | None = None) -> str:
+    body = yaml.safe_dump(
+        build_sources(contract), sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
+    return HEADER + body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=SOURCES_PATH)
+    parser.add_argument("--check", action="store_true", help="fail if the file differs from the contract")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            print(f"{args.out} is stale: run python -m dagster_project.sources.dbt_sources", file=sys.stderr)
+            return 1
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+{#-
+  The normalised identity columns of a person-bearing staging model, from the step-1 columns
+  of its `cleaned` CTE (id_no_clean / mobile_clean / normalise_person_name):
+
+    {{ id_no_columns('holder_id_no', 'holder_id_no_clean', 'holder_id_no', 'holder_id_type') }}
+      -> holder_id_no (canonical), holder_id_no_raw, holder_id_no_valid, holder_id_no_kind
+    {{ mobile_columns('holder_mobile', 'holder_mobile_clean') }}
+      -> holder_mobile (canonical), holder_mobile_valid, holder_mobile_is_junk
+-#}
+{% macro id_no_columns(out, clean, raw, id_type=none) -%}
+    cast({{ id_no_canonical(clean, id_type) }} as {{ dbt.type_string() }}) as {{ out }},
+    cast({{ raw }} as {{ dbt.type_string() }}) as {{ out }}_raw,
+    cast({{ id_no_valid(clean, id_type) }} as boolean) as {{ out }}_valid,
+    cast({{ id_no_kind(clean, id_type) }} as {{ dbt.type_string() }}) as {{ out }}_kind
+{%- endmacro %}
+
+{% macro mobile_columns(out, clean) -%}
+    cast({{ clean }} as {{ dbt.type_string() }}) as {{ out }},
+    cast({{ mobile_valid(clean) }} as boolean) as {{ out }}_valid,
+    cast({{ mobile_is_junk(clean) }} as boolean) as {{ out }}_is_junk
+{%- endmacro %}
+
+{#- The lineage columns every staging model keeps (from contract_typed). -#}
+{% macro lineage_columns(alias=none) -%}
+    {%- set p = alias ~ '.' if alias else '' -%}
+    cast({{ p }}_invalid_columns as {{ dbt.type_string() }}) as _invalid_columns,
+    cast({{ p }}_business_date as date) as _business_date,
+    cast({{ p }}_source_file as {{ dbt.type_string() }}) as _source_file,
+    cast({{ p }}_row_number as bigint) as _row_number,
+    cast({{ p }}_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+{%- endmacro %}

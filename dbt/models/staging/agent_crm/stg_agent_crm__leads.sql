@@ -1,0 +1,40 @@
+-- One row per lead_id: its current version (latest updated_at); leads deleted (op D) are gone.
+with typed as (
+    {{ contract_typed('agent_crm__leads') }}
+),
+
+current_rows as (
+    {{ current_version('typed', 'agent_crm__leads') }}
+),
+
+cleaned as (
+    select
+        current_rows.*,
+        {{ normalise_person_name('customer_name') }} as customer_name_clean,
+        {{ id_no_clean('id_no') }} as id_no_clean,
+        {{ mobile_clean('mobile') }} as mobile_clean
+    from current_rows
+),
+
+name_keys as (
+    {{ name_pinyin_lookup('cleaned', ['customer_name_clean']) }}
+)
+
+select
+    cast(c.lead_id as varchar) as lead_id,
+    cast(c.op as varchar) as op,
+    cast(c.customer_name_clean as varchar) as customer_name,
+    cast(name_keys.name_pinyin_key as varchar) as customer_name_pinyin_key,
+    {{ mobile_columns('mobile', 'c.mobile_clean') }},
+    {{ id_no_columns('id_no', 'c.id_no_clean', 'c.id_no') }},
+    cast(c.wechat_id as varchar) as wechat_id,
+    cast(c.source_channel as varchar) as source_channel,
+    cast(c.agent_code as varchar) as agent_code,
+    cast(c.stage as varchar) as stage,
+    cast(c.won_policy_no as varchar) as won_policy_no,
+    cast(c.created_at as timestamp) as created_at,
+    cast(c.updated_at as timestamp) as updated_at,
+    {{ lineage_columns('c') }}
+from cleaned as c
+left join name_keys
+    on name_keys.name = c.customer_name_clean

@@ -1,0 +1,25 @@
+-- One row per usage_id: its current version (latest used_at). Cost in yuan.
+with typed as (
+    {{ contract_typed('benefits__service_usage') }}
+),
+
+current_rows as (
+    {{ current_version('typed', 'benefits__service_usage') }}
+),
+
+cleaned as (
+    select
+        current_rows.*,
+        {{ mobile_clean('mobile') }} as mobile_clean
+    from current_rows
+)
+
+select
+    cast(c.usage_id as varchar) as usage_id,
+    cast(c.policy_no as varchar) as policy_no,
+    {{ mobile_columns('mobile', 'c.mobile_clean') }},
+    cast(c.service_type as varchar) as service_type,
+    cast(c.used_at as timestamp) as used_at,
+    {{ money_yuan('c.cost') }} as cost,
+    {{ lineage_columns('c') }}
+from cleaned as c

@@ -1,0 +1,34 @@
+-- One row per request_id: its current version (latest received_at).
+with typed as (
+    {{ contract_typed('call_center__privacy_requests') }}
+),
+
+current_rows as (
+    {{ current_version('typed', 'call_center__privacy_requests') }}
+),
+
+cleaned as (
+    select
+        current_rows.*,
+        {{ normalise_person_name('name') }} as name_clean,
+        {{ id_no_clean('id_no') }} as id_no_clean,
+        {{ mobile_clean('mobile') }} as mobile_clean
+    from current_rows
+),
+
+name_keys as (
+    {{ name_pinyin_lookup('cleaned', ['name_clean']) }}
+)
+
+select
+    cast(c.request_id as varchar) as request_id,
+    {{ id_no_columns('id_no', 'c.id_no_clean', 'c.id_no') }},
+    {{ mobile_columns('mobile', 'c.mobile_clean') }},
+    cast(c.name_clean as varchar) as name,
+    cast(name_keys.name_pinyin_key as varchar) as name_pinyin_key,
+    cast(c.request_type as varchar) as request_type,
+    cast(c.received_at as timestamp) as received_at,
+    {{ lineage_columns('c') }}
+from cleaned as c
+left join name_keys
+    on name_keys.name = c.name_clean

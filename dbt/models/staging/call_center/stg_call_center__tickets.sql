@@ -1,0 +1,41 @@
+-- One row per ticket_id: its current version (the latest of resolved_at, first_response_at,
+-- opened_at: a ticket changes by getting a first response and a resolution).
+with typed as (
+    {{ contract_typed('call_center__tickets') }}
+),
+
+current_rows as (
+    {{ current_version('typed', 'call_center__tickets') }}
+),
+
+cleaned as (
+    select
+        current_rows.*,
+        {{ normalise_person_name('caller_name') }} as caller_name_clean,
+        {{ mobile_clean('caller_mobile') }} as caller_mobile_clean
+    from current_rows
+),
+
+name_keys as (
+    {{ name_pinyin_lookup('cleaned', ['caller_name_clean']) }}
+)
+
+select
+    cast(c.ticket_id as varchar) as ticket_id,
+    {{ mobile_columns('caller_mobile', 'c.caller_mobile_clean') }},
+    cast(c.caller_name_clean as varchar) as caller_name,
+    cast(name_keys.name_pinyin_key as varchar) as caller_name_pinyin_key,
+    cast(c.policy_no as varchar) as policy_no,
+    cast(c.caller_mobile is not null or c.policy_no is not null as boolean) as caller_is_identifiable,
+    cast(c.channel as varchar) as channel,
+    cast(c.category as varchar) as category,
+    cast(c.priority as varchar) as priority,
+    cast(c.opened_at as timestamp) as opened_at,
+    cast(c.first_response_at as timestamp) as first_response_at,
+    cast(c.resolved_at as timestamp) as resolved_at,
+    cast(c.satisfaction as integer) as satisfaction,
+    cast({{ normalise_text('c.summary') }} as varchar) as summary,
+    {{ lineage_columns('c') }}
+from cleaned as c
+left join name_keys
+    on name_keys.name = c.caller_name_clean

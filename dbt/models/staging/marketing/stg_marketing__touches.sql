@@ -1,0 +1,29 @@
+-- One row per touch_id: its current version (latest sent_at).
+with typed as (
+    {{ contract_typed('marketing__touches') }}
+),
+
+current_rows as (
+    {{ current_version('typed', 'marketing__touches') }}
+),
+
+cleaned as (
+    select
+        current_rows.*,
+        {{ mobile_clean('mobile') }} as mobile_clean
+    from current_rows
+)
+
+select
+    cast(c.touch_id as varchar) as touch_id,
+    cast(c.campaign_id as varchar) as campaign_id,
+    cast(c.channel as varchar) as channel,
+    {{ mobile_columns('mobile', 'c.mobile_clean') }},
+    cast(c.policy_no as varchar) as policy_no,
+    cast(c.sent_at as timestamp) as sent_at,
+    cast(c.delivered = '1' as boolean) as is_delivered,
+    cast(c.opened_at as timestamp) as opened_at,
+    cast(c.clicked_at as timestamp) as clicked_at,
+    cast(c.converted_policy_no as varchar) as converted_policy_no,
+    {{ lineage_columns('c') }}
+from cleaned as c

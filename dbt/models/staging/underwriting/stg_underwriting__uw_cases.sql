@@ -1,0 +1,38 @@
+-- One row per uw_case_id: its current version (latest decided_at).
+with typed as (
+    {{ contract_typed('underwriting__uw_cases') }}
+),
+
+current_rows as (
+    {{ current_version('typed', 'underwriting__uw_cases') }}
+),
+
+cleaned as (
+    select
+        current_rows.*,
+        {{ normalise_person_name('applicant_name') }} as applicant_name_clean,
+        {{ id_no_clean('applicant_id_no') }} as applicant_id_no_clean
+    from current_rows
+),
+
+name_keys as (
+    {{ name_pinyin_lookup('cleaned', ['applicant_name_clean']) }}
+)
+
+select
+    cast(c.uw_case_id as varchar) as uw_case_id,
+    cast(c.policy_no as varchar) as policy_no,
+    cast(c.proposal_no as varchar) as proposal_no,
+    cast(c.applicant_name_clean as varchar) as applicant_name,
+    cast(name_keys.name_pinyin_key as varchar) as applicant_name_pinyin_key,
+    {{ id_no_columns('applicant_id_no', 'c.applicant_id_no_clean', 'c.applicant_id_no') }},
+    cast(c.birth_date as date) as applicant_birth_date,
+    cast(case c.smoker when 'Y' then true when 'N' then false end as boolean) as is_smoker,
+    cast(c.occupation_class as integer) as occupation_class,
+    cast(c.bmi as decimal(6, 2)) as bmi,
+    cast(c.decision as varchar) as decision,
+    cast(c.decided_at as date) as decided_at,
+    {{ lineage_columns('c') }}
+from cleaned as c
+left join name_keys
+    on name_keys.name = c.applicant_name_clean
