@@ -194,7 +194,7 @@ def build_sources(contract: Contract | None = None) -> dict[str, Any]:
     tables.append(
         side_table(
             "quarantine",
-            "quarantine",
+            "quarantine/*/*",
             "Rows (or whole files) the ingest refused, with the contract rule broken and the reason.",
             QUARANTINE_COLUMNS,
         )
@@ -202,7 +202,7 @@ def build_sources(contract: Contract | None = None) -> dict[str, Any]:
     tables.append(
         side_table(
             "ingest_log",
-            "ingest_log",
+            "ingest_log/*/*",
             "One row per delivered file and load: counts, drift, errors and timings.",
             INGEST_LOG_COLUMNS,
         )

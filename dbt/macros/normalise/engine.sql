@@ -108,3 +108,14 @@
         from {{ relation }}
     ) as exploded
 {%- endmacro %}
+
+{# The type of an instant (lineage `_loaded_at`): DuckDB's TIMESTAMPTZ; Spark's TIMESTAMP is one. #}
+{% macro type_timestamp_tz() -%}
+    {{ return(adapter.dispatch('type_timestamp_tz', 'insurance_cdp')()) }}
+{%- endmacro %}
+{% macro default__type_timestamp_tz() -%}
+    {{ dbt.type_timestamp() }}
+{%- endmacro %}
+{% macro duckdb__type_timestamp_tz() -%}
+    timestamp with time zone
+{%- endmacro %}

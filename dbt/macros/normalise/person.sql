@@ -27,5 +27,5 @@
     cast({{ p }}_business_date as date) as _business_date,
     cast({{ p }}_source_file as {{ dbt.type_string() }}) as _source_file,
     cast({{ p }}_row_number as bigint) as _row_number,
-    cast({{ p }}_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+    cast({{ p }}_loaded_at as {{ type_timestamp_tz() }}) as _loaded_at
 {%- endmacro %}

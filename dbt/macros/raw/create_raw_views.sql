@@ -15,6 +15,8 @@
 {#-
   on-run-start: (re)create the views of schema `raw` over the Parquet lake, one per source
   table of source `raw` (the 16 contract entities, `quarantine`, `ingest_log`).
+  Files: <lake>/<lake_path>/business_date=*/part-*.parquet (the ingest's staging directories
+  `.tmp-*` beside the partitions are never matched).
   A view is `<typed empty relation> union all by name read_parquet(<glob>)`: the contract and
   lineage columns always exist with their raw types, whatever has or has not been delivered,
   and schema-drift columns of the files appear after them. Without any file the view is the
@@ -43,7 +45,7 @@
         {%- set created = [] -%}
         {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
             {%- set meta = node.config.meta or node.meta -%}
-            {%- set glob = (lake ~ '/' ~ meta.lake_path ~ '/*/*.parquet') | replace("'", "''") -%}
+            {%- set glob = (lake ~ '/' ~ meta.lake_path ~ '/business_date=*/part-*.parquet') | replace("'", "''") -%}
             {%- set n_files = run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0] -%}
             {%- set body = _typed_empty_select(meta) -%}
             {%- if n_files > 0 -%}

@@ -63,7 +63,7 @@
             cast(_source_file as {{ dbt.type_string() }}) as _source_file,
             cast(_business_date as date) as _business_date,
             cast(_row_number as bigint) as _row_number,
-            cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+            cast(_loaded_at as {{ type_timestamp_tz() }}) as _loaded_at
         from {{ relation }}
     {%- endif -%}
 {%- endmacro %}

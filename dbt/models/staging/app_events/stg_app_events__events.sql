@@ -23,7 +23,7 @@ with typed as (
 reloaded_dates as (
     select distinct _business_date
     from typed
-    where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00+00:00' as {{ type_timestamp_tz() }})) from {{ this }})
 ),
 
 batch as (
