@@ -3,13 +3,14 @@
     {{- return((var('lake_dir') | string | trim).rstrip('/')) -}}
 {%- endmacro %}
 
-{#- meta of a source table of source `raw` (dbt >= 1.10 keeps it in config). -#}
+{#- meta of a table of source `raw` (generated from the contract; see raw_contract_meta.sql).
+    Read from the generated macro rather than the graph so that it also works in unit tests. -#}
 {% macro raw_table_meta(table_name) -%}
-    {%- set node = graph.sources.get('source.' ~ project_name ~ '.raw.' ~ table_name) -%}
-    {%- if node is none -%}
+    {%- set meta = raw_contract_meta().get(table_name) -%}
+    {%- if meta is none -%}
         {{ exceptions.raise_compiler_error("no table " ~ table_name ~ " in source raw") }}
     {%- endif -%}
-    {{- return(node.config.meta or node.meta) -}}
+    {{- return(meta) -}}
 {%- endmacro %}
 
 {#-
