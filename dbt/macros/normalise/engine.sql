@@ -119,3 +119,12 @@
 {% macro duckdb__type_timestamp_tz() -%}
     timestamp with time zone
 {%- endmacro %}
+
+{# Cast that yields null instead of failing (optional columns may hold garbage). DuckDB and
+   Spark >= 3.2 both have try_cast; dbt's own safe_cast falls back to a failing cast on DuckDB. #}
+{% macro try_cast(expr, type) -%}
+    {{ return(adapter.dispatch('try_cast', 'insurance_cdp')(expr, type)) }}
+{%- endmacro %}
+{% macro default__try_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
+{%- endmacro %}

@@ -21,7 +21,7 @@
             {%- endfor %}
         ),
         hanzi_names as (
-            select name from names where not {{ regexp_like('name', '^[A-Za-z][A-Za-z .·-]*$') }}
+            select distinct name from names where not {{ regexp_like('name', '^[A-Za-z][A-Za-z .·-]*$') }}
         ),
         chars as (
             {{ explode_chars('hanzi_names', 'name') | indent(12) }}
@@ -47,7 +47,7 @@
         select
             name,
             upper(trim({{ regexp_replace_all(regexp_replace_all('name', '[.·-]', ' '), ' +', ' ') }})) as name_pinyin_key
-        from names
+        from (select distinct name from names) as latin_names
         where {{ regexp_like('name', '^[A-Za-z][A-Za-z .·-]*$') }}
     ) as name_pinyin
 {%- endmacro %}

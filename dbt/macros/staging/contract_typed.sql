@@ -24,16 +24,16 @@
         {%- elif col.format == 'iso8601' -%}{{ parse_iso_timestamp(txt) }}
         {%- else -%}{{ parse_timestamp(txt, col.format) }}{%- endif -%}
     {%- elif t == 'epoch_ms' -%}
-        {{ epoch_ms_to_timestamp(dbt.safe_cast(txt, 'bigint')) }}
+        {{ epoch_ms_to_timestamp(try_cast(txt, 'bigint')) }}
     {%- elif t == 'integer' -%}
-        {%- set v = dbt.safe_cast(txt, 'bigint') -%}
+        {%- set v = try_cast(txt, 'bigint') -%}
         {%- if col.min is defined or col.max is defined -%}
             case when {{ v }} between {{ col.get('min', -9223372036854775807) | int }} and {{ col.get('max', 9223372036854775807) | int }} then {{ v }} end
         {%- else -%}{{ v }}{%- endif -%}
     {%- elif t == 'decimal' -%}
-        {{ dbt.safe_cast("replace(" ~ txt ~ ", ',', '')" if col.thousands_separator else txt, 'decimal(38, 6)') }}
+        {{ try_cast("replace(" ~ txt ~ ", ',', '')" if col.thousands_separator else txt, 'decimal(38, 6)') }}
     {%- elif t == 'boolean' -%}
-        {%- if is_parquet -%}cast({{ c }} as boolean){%- else -%}{{ dbt.safe_cast("lower(" ~ txt ~ ")", 'boolean') }}{%- endif -%}
+        {%- if is_parquet -%}cast({{ c }} as boolean){%- else -%}{{ try_cast("lower(" ~ txt ~ ")", 'boolean') }}{%- endif -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error("contract type " ~ t ~ " has no typing rule") }}
     {%- endif -%}
