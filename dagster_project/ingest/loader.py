@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dagster_project.ingest import rules
@@ -51,26 +50,32 @@ QUARANTINE_COLUMNS = (
     "system", "entity", "_source_file", "_business_date", "_row_number", "rule", "reason",
     "column_name", "raw_record", "_loaded_at", "_delivery_id",
 )
-INGEST_LOG_SCHEMA = pa.schema([
-    ("system", pa.string()),
-    ("entity", pa.string()),
-    ("business_date", pa.date32()),
-    ("source_file", pa.string()),
-    ("delivery_id", pa.string()),
-    ("status", pa.string()),
-    ("rows_read", pa.int64()),
-    ("rows_loaded", pa.int64()),
-    ("rows_quarantined", pa.int64()),
-    ("quarantine_by_rule", pa.string()),  # JSON object rule -> count
-    ("extra_columns", pa.string()),  # JSON list
-    ("missing_required_columns", pa.string()),  # JSON list
-    ("missing_optional_columns", pa.string()),  # JSON list
-    ("file_error", pa.string()),
-    ("arrived_at", pa.timestamp("us", tz="UTC")),
-    ("loaded_at", pa.timestamp("us", tz="UTC")),
-    ("duration_s", pa.float64()),
-])
-_LOADED_AT_TYPE = pa.timestamp("us", tz="UTC")  # what DuckDB writes for TIMESTAMPTZ
+INGEST_LOG_COLUMNS = {  # column -> DuckDB type
+    "system": "VARCHAR",
+    "entity": "VARCHAR",
+    "business_date": "DATE",
+    "source_file": "VARCHAR",
+    "delivery_id": "VARCHAR",
+    "status": "VARCHAR",
+    "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT",
+    "rows_quarantined": "BIGINT",
+    "quarantine_by_rule": "VARCHAR",  # JSON object rule -> count
+    "extra_columns": "VARCHAR",  # JSON list
+    "missing_required_columns": "VARCHAR",  # JSON list
+    "missing_optional_columns": "VARCHAR",  # JSON list
+    "file_error": "VARCHAR",
+    "arrived_at": "TIMESTAMPTZ",
+    "loaded_at": "TIMESTAMPTZ",
+    "duration_s": "DOUBLE",
+}
+_LINEAGE_ARROW_TYPES = {  # as DuckDB writes the lineage of text deliveries
+    "_source_file": pa.string(),
+    "_business_date": pa.date32(),
+    "_row_number": pa.int64(),
+    "_loaded_at": pa.timestamp("us", tz="UTC"),
+    "_delivery_id": pa.string(),
+}
 
 
 @dataclass
@@ -191,45 +196,46 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> int:
     return int(run(con, f"COPY ({query}) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd)")[0][0])
 
 
-def _write_raw_text(con, plan: _Plan, lineage: dict[str, str], ordered: bool, target: Path) -> None:
+def _flag_bad_rows(con: duckdb.DuckDBPyConnection, plan: _Plan) -> int:
+    """One pass of the checks over `parsed`: ``__bad`` (row, index of the first broken check)."""
+    run(
+        con,
+        f"""CREATE TABLE __bad AS SELECT {ROW}, __check
+        FROM (SELECT {ROW}, {plan.case} AS __check FROM parsed) WHERE __check IS NOT NULL""",
+    )
+    return int(run(con, "SELECT count(*) FROM __bad")[0][0])
+
+
+def _raw_select(plan: _Plan, lineage: dict[str, str], bad_rows: int, ordered: bool) -> str:
+    """SQL of the raw rows: contract columns in order (absent ones NULL), drift columns, lineage."""
     columns = [ident(c) if c in plan.present else f"CAST(NULL AS VARCHAR) AS {ident(c)}" for c in plan.entity.column_names]
     columns += [f"{ident(x)} AS {ident(plan.extra_output_name(x))}" for x in plan.extras]
     columns += [f"{sql} AS {name}" for name, sql in lineage.items()]
-    where = "false" if plan.file_check else f"{plan.case} IS NULL"
-    order = "" if ordered else f" ORDER BY {ROW}"
-    _copy(con, f"SELECT {', '.join(columns)} FROM parsed WHERE {where}{order}", target)
+    where = " WHERE false" if plan.file_check else f" WHERE {ROW} NOT IN (SELECT {ROW} FROM __bad)" if bad_rows else ""
+    # DuckDB keeps the scan order of an unfiltered scan; once rows are filtered out it may not
+    order = "" if ordered and not bad_rows else f" ORDER BY {ROW}"
+    return f"SELECT {', '.join(columns)} FROM parsed{where}{order}"
 
 
-def _write_raw_parquet(con, plan: _Plan, outcome: ReadOutcome, contract: Contract, lineage_values: dict, target: Path) -> None:
-    """Parquet deliveries keep their Arrow types: filter and extend the delivered table in Arrow."""
-    table = outcome.arrow_table
-    if table is None:
-        table = pa.table({ROW: pa.array([], pa.int64())})
-    if plan.file_check:
-        table = table.slice(0, 0)
-    else:
-        bad = con.sql(f"SELECT {ROW} FROM parsed WHERE {plan.case} IS NOT NULL").to_arrow_table()[ROW]
-        if len(bad):
-            table = table.filter(pc.invert(pc.is_in(table[ROW], value_set=bad)))
-    n = table.num_rows
-    arrays, names = [], []
-    for col in plan.entity.columns:
-        arrays.append(table[col.name] if col.name in plan.present else pa.nulls(n, rules.arrow_type(col, contract)))
-        names.append(col.name)
-    for x in plan.extras:
-        arrays.append(table[x])
-        names.append(plan.extra_output_name(x))
-    lineage_arrays = {
-        "_source_file": pa.repeat(pa.scalar(lineage_values["_source_file"], pa.string()), n),
-        "_business_date": pa.repeat(pa.scalar(lineage_values["_business_date"], pa.date32()), n),
-        "_row_number": table[ROW],
-        "_loaded_at": pa.repeat(pa.scalar(lineage_values["_loaded_at"], _LOADED_AT_TYPE), n),
-        "_delivery_id": pa.repeat(pa.scalar(lineage_values["_delivery_id"], pa.string()), n),
-    }
-    for name in LINEAGE_COLUMNS:
-        arrays.append(lineage_arrays[name])
-        names.append(name)
-    pq.write_table(pa.Table.from_arrays(arrays, names=names), target, compression="zstd")
+def _raw_arrow_schema(plan: _Plan, delivered: pa.Schema | None, contract: Contract) -> pa.Schema:
+    """Parquet deliveries keep their Arrow types; absent columns get the contract's Arrow type."""
+    fields = [
+        delivered.field(c.name) if c.name in plan.present else pa.field(c.name, rules.arrow_type(c, contract))
+        for c in plan.entity.columns
+    ]
+    fields += [delivered.field(x).with_name(plan.extra_output_name(x)) for x in plan.extras]
+    return pa.schema(fields + [pa.field(name, _LINEAGE_ARROW_TYPES[name]) for name in LINEAGE_COLUMNS])
+
+
+def _write_raw(con, plan: _Plan, outcome: ReadOutcome, contract: Contract, lineage: dict[str, str],
+               bad_rows: int, target: Path) -> None:
+    query = _raw_select(plan, lineage, bad_rows, outcome.ordered)
+    if plan.entity.format != "parquet":  # text formats: every value VARCHAR, straight from DuckDB
+        _copy(con, query, target)
+        return
+    table = con.sql(query).to_arrow_table()
+    table = table.cast(_raw_arrow_schema(plan, outcome.arrow_schema, contract))
+    pq.write_table(table, target, compression="zstd")
 
 
 def _write_quarantine(con, plan: _Plan, outcome: ReadOutcome, lineage: dict[str, str], target: Path) -> None:
@@ -244,7 +250,7 @@ def _write_quarantine(con, plan: _Plan, outcome: ReadOutcome, lineage: dict[str,
     rows = f"""
         SELECT {ROW}, {rule} AS rule, {column} AS column_name, {message} AS message,
                {outcome.raw_record_sql} AS raw_record
-        FROM (SELECT *, {plan.case} AS __check FROM parsed) WHERE __check IS NOT NULL
+        FROM parsed JOIN __bad USING ({ROW})
         UNION ALL
         SELECT {ROW}, {bad_rule}, {bad_column}, {bad_message}, {RAW_RECORD} FROM malformed"""
     values = {
@@ -260,7 +266,17 @@ def _write_quarantine(con, plan: _Plan, outcome: ReadOutcome, lineage: dict[str,
     _copy(con, f"SELECT {select} FROM ({rows}) ORDER BY {ROW}", target)
 
 
-def _write_ingest_log(result: LoadResult, target: Path) -> None:
+def _sql_value(value: object, sql_type: str) -> str:
+    if value is None:
+        return f"CAST(NULL AS {sql_type})"
+    if isinstance(value, (datetime, date)):
+        return f"CAST({lit(value.isoformat())} AS {sql_type})"
+    if isinstance(value, (int, float)):
+        return f"CAST({value!r} AS {sql_type})"
+    return f"CAST({lit(str(value))} AS {sql_type})"
+
+
+def _write_ingest_log(con: duckdb.DuckDBPyConnection, result: LoadResult, target: Path) -> None:
     row = {
         "system": result.system,
         "entity": result.entity,
@@ -280,7 +296,8 @@ def _write_ingest_log(result: LoadResult, target: Path) -> None:
         "loaded_at": result.loaded_at,
         "duration_s": result.duration_s,
     }
-    pq.write_table(pa.Table.from_pylist([row], schema=INGEST_LOG_SCHEMA), target, compression="zstd")
+    values = ", ".join(f"{_sql_value(row[name], sql_type)} AS {name}" for name, sql_type in INGEST_LOG_COLUMNS.items())
+    _copy(con, f"SELECT {values}", target)
 
 
 def _reconcile(raw_file: Path, quarantine_file: Path, con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int]]:
@@ -319,22 +336,14 @@ def ingest_entity_partition(
     result.status = LOADED
     result.source_file = f"{entity.system}/{business_date.isoformat()}/{entity.file}"
     result.loaded_at = datetime.now(timezone.utc)
-    lineage_values = {
-        "_source_file": result.source_file,
-        "_business_date": business_date,
-        "_loaded_at": result.loaded_at,
-        "_delivery_id": delivery.delivery_id,
-    }
     with PartitionStage(lake_dir, entity, business_date) as stage, duckdb.connect() as con:
         run(con, f"SET temp_directory = {lit(str(stage.work_dir))}")
         run(con, f"SET TimeZone = {lit(contract.timezone)}")
         outcome = read_delivered_file(con, entity, delivery.path / entity.file, stage.work_dir)
         plan = _plan(con, entity, outcome)
+        bad_rows = _flag_bad_rows(con, plan)
         lineage = _lineage_sql(result.source_file, business_date, result.loaded_at, delivery.delivery_id)
-        if entity.format == "parquet":
-            _write_raw_parquet(con, plan, outcome, contract, lineage_values, stage.staged_file(RAW))
-        else:
-            _write_raw_text(con, plan, lineage, outcome.ordered, stage.staged_file(RAW))
+        _write_raw(con, plan, outcome, contract, lineage, bad_rows, stage.staged_file(RAW))
         _write_quarantine(con, plan, outcome, lineage, stage.staged_file(QUARANTINE))
         loaded, by_rule = _reconcile(stage.staged_file(RAW), stage.staged_file(QUARANTINE), con)
 
@@ -352,7 +361,7 @@ def ingest_entity_partition(
                 f"+ quarantined {result.rows_quarantined}"
             )
         result.duration_s = time.perf_counter() - started
-        _write_ingest_log(result, stage.staged_file(INGEST_LOG))
+        _write_ingest_log(con, result, stage.staged_file(INGEST_LOG))
         stage.commit()
     result.duration_s = time.perf_counter() - started
     return result

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -32,6 +31,7 @@ ROW = "__cdp_row"
 RAW = "__cdp_raw"
 DETAIL = "__cdp_detail"
 _CHUNK = 16 << 20
+_MAX_INLINE_SHIFTS = 64
 # JSON lines are read as one VARCHAR column: this delimiter cannot occur in valid JSON (control
 # characters must be escaped there), so a line containing it is malformed anyway.
 _NO_DELIMITER = "\x1e\x1f"
@@ -44,7 +44,7 @@ class ReadOutcome:
     raw_record_sql: str  # SQL over `parsed`: the record as text for the quarantine
     ordered: bool = True  # `parsed` scans in file order
     file_error: str | None = None  # set: the whole file is quarantined as unreadable_file
-    arrow_table: pa.Table | None = None  # Parquet: the delivered table (+ __cdp_row)
+    arrow_schema: pa.Schema | None = None  # Parquet: the delivered Arrow schema
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
@@ -117,8 +117,9 @@ def _number_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> tuple[str
 
     DuckDB numbers rejected records (``line``, header included); accepted ones come in file
     order without a number. The k-th accepted record's number is k plus the count of rejected
-    records before it, found with an ASOF join on ``g_j = number_j - j`` (the count of accepted
-    records before the j-th rejected one).
+    records before it: with ``g_j = number_j - j`` (the count of accepted records before the
+    j-th rejected one), the largest j with ``g_j <= k - 1``. A CASE over the g_j finds it for a
+    few rejects (the scan stays streaming and in order); an ASOF join (then a sort) for many.
 
     Returns (SQL of the numbered records, whether it scans in file order, encoding error).
     """
@@ -134,15 +135,19 @@ def _number_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> tuple[str
         con, "SELECT min(line) FROM __rejects WHERE CAST(error_type AS VARCHAR) = 'INVALID ENCODING'"
     )
     encoding_error = None if bad_encoding is None else f"not valid UTF-8 (record at line {bad_encoding})"
-    if scalar(con, "SELECT count(*) FROM malformed") == 0:
+    rejected = int(scalar(con, "SELECT count(*) FROM malformed"))
+    if rejected == 0:
         return f"SELECT rowid + 1 AS {ROW}, * FROM __scan", True, encoding_error
-    run(
+    shifts = run(
         con,
-        f"""CREATE TABLE __shift AS
-        SELECT g, max(k) AS k FROM (
+        f"""SELECT g, max(k) FROM (
             SELECT {ROW} - row_number() OVER (ORDER BY {ROW}) AS g, row_number() OVER (ORDER BY {ROW}) AS k
-            FROM malformed) GROUP BY g""",
+            FROM malformed) GROUP BY g ORDER BY g DESC""",
     )
+    if len(shifts) <= _MAX_INLINE_SHIFTS:  # few rejects: a CASE keeps the scan streaming and ordered
+        whens = " ".join(f"WHEN rowid >= {g} THEN {k}" for g, k in shifts)
+        return f"SELECT rowid + 1 + CASE {whens} ELSE 0 END AS {ROW}, * FROM __scan", True, encoding_error
+    run(con, f"CREATE TABLE __shift AS SELECT * FROM (VALUES {', '.join(f'({g}, {k})' for g, k in shifts)}) t(g, k)")
     numbered = f"""SELECT s.__pos + 1 + coalesce(h.k, 0) AS {ROW}, s.* EXCLUDE (__pos)
         FROM (SELECT rowid AS __pos, * FROM __scan) s ASOF LEFT JOIN __shift h ON s.__pos >= h.g"""
     return numbered, False, encoding_error
@@ -189,7 +194,7 @@ def _json_path(key: str) -> str:
     return "$." + '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _json_documents(con: duckdb.DuckDBPyConnection, entity: Entity, documents: str, ordered: bool) -> ReadOutcome:
+def _json_documents(con: duckdb.DuckDBPyConnection, entity: Entity, documents: str) -> ReadOutcome:
     """Split ``documents`` (SQL: __cdp_row, __cdp_raw) into JSON objects and malformed values."""
     run(
         con,
@@ -213,11 +218,11 @@ def _json_documents(con: duckdb.DuckDBPyConnection, entity: Entity, documents: s
         con,
         f"""CREATE TABLE parsed AS SELECT {ROW}, {RAW}, {values} FROM (
             SELECT {ROW}, {RAW}, json_extract_string({RAW}, {paths}) AS __v FROM __docs WHERE __type = 'OBJECT'
-        ){'' if ordered else f' ORDER BY {ROW}'}""",
+        )""",
     )
     run(con, "DROP TABLE __docs")
     delivered = [f for f in fields if f in keys] or None
-    return ReadOutcome(delivered, _count(con), RAW)
+    return ReadOutcome(delivered, _count(con), RAW, ordered=False)  # filtered: no order guarantee
 
 
 def read_jsonl_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, work_dir: Path) -> ReadOutcome:
@@ -226,10 +231,10 @@ def read_jsonl_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, 
         con, source, ["line"],
         f"header=false, delim={lit(_NO_DELIMITER)}, quote='', escape='', strict_mode=false",
     )
-    numbered, ordered, encoding_error = _number_rows(con, header_lines=0)
+    numbered, _, encoding_error = _number_rows(con, header_lines=0)
     # blank lines are no records
     documents = f"SELECT {ROW}, line AS {RAW} FROM ({numbered}) WHERE trim(line, ' \t\r\n') <> ''"
-    outcome = _json_documents(con, entity, documents, ordered)
+    outcome = _json_documents(con, entity, documents)
     run(con, "DROP TABLE __scan")
     outcome.file_error = file_error or encoding_error
     return outcome
@@ -237,25 +242,16 @@ def read_jsonl_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, 
 
 def read_json_array_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, work_dir: Path) -> ReadOutcome:
     source, file_error = utf8_file(path, entity.encoding, work_dir)
-    try:
-        run(con, f"CREATE TABLE __file AS SELECT content FROM read_text({lit(str(source))})")
-    except duckdb.Error as exc:
-        return _empty(con, f"cannot read the file as text: {exc}")
-    shape = scalar(
-        con,
-        "SELECT CASE WHEN trim(content, ' \t\r\n') = '' THEN 'EMPTY' "
-        "WHEN json_valid(content) THEN json_type(content) END FROM __file",
-    )
-    if shape == "EMPTY":
+    if source.stat().st_size < 64 and not source.read_bytes().strip():
         return _empty(con, file_error)
-    if shape != "ARRAY":
-        return _empty(con, file_error or ("not valid JSON" if shape is None else f"a JSON {shape.lower()}, not an array"))
+    try:
+        run(con, f"CREATE TABLE __elements AS SELECT json FROM read_json_objects({lit(str(source))}, format='array')")
+    except duckdb.Error as exc:  # not one JSON array: nothing can be counted
+        return _empty(con, file_error or f"not a readable JSON array: {str(exc).splitlines()[0]}")
     _create_malformed(con)
-    documents = (
-        f"SELECT e.i AS {ROW}, CAST(e.v AS VARCHAR) AS {RAW} "
-        "FROM __file, unnest(json_extract(content, '$[*]')) WITH ORDINALITY AS e(v, i)"
-    )
-    outcome = _json_documents(con, entity, documents, ordered=False)
+    documents = f"SELECT rowid + 1 AS {ROW}, CAST(json AS VARCHAR) AS {RAW} FROM __elements"
+    outcome = _json_documents(con, entity, documents)
+    run(con, "DROP TABLE __elements")
     outcome.file_error = file_error
     return outcome
 
@@ -265,14 +261,19 @@ def read_json_array_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: P
 
 def read_parquet_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, work_dir: Path) -> ReadOutcome:
     try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        return _empty(con, f"cannot read the Parquet file: {exc}")
-    delivered = list(table.column_names)
-    table = table.append_column(ROW, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
-    con.register("parsed", table)
+        schema = pq.read_schema(path)
+        run(
+            con,
+            f"""CREATE VIEW parsed AS SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number)
+            FROM read_parquet({lit(str(path))}, file_row_number=true)""",
+        )
+        rows = int(scalar(con, "SELECT count(*) FROM parsed"))
+    except (pa.ArrowException, OSError, duckdb.Error) as exc:
+        run(con, "DROP VIEW IF EXISTS parsed")
+        return _empty(con, f"cannot read the Parquet file: {str(exc).splitlines()[0]}")
     _create_malformed(con)
-    return ReadOutcome(delivered, table.num_rows, _struct_json(delivered), arrow_table=table)
+    delivered = list(schema.names)
+    return ReadOutcome(delivered, rows, _struct_json(delivered), arrow_schema=schema)
 
 
 READERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Entity, Path, Path], ReadOutcome]] = {

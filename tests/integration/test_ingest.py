@@ -41,6 +41,10 @@ class Lake:
     def ingest(self, system: str, name: str, day: date = DAY):
         result = ingest_entity_partition(CONTRACT.entity(system, name), day, self.landing, self.lake)
         assert result.rows_read == result.rows_loaded + result.rows_quarantined
+        if result.status == "loaded":  # raw and quarantine files hold the rows in file order
+            for zone in (RAW, QUARANTINE):
+                numbers = self.table(zone, system, name, day).column("_row_number").to_pylist()
+                assert numbers == sorted(set(numbers))
         return result
 
     def table(self, zone: str, system: str, name: str, day: date = DAY) -> pa.Table:
@@ -252,6 +256,31 @@ def test_malformed_csv_lines_are_quarantined_with_their_line(lake):
         (2, "malformed_row", lines[2]), (4, "malformed_row", lines[4]), (5, "malformed_row", lines[5])
     ]
     assert "TOO MANY COLUMNS" in q[0]["reason"] and "row 2" in q[0]["reason"]
+
+
+def test_many_malformed_lines_keep_every_row_number(lake):
+    """Past a few dozen rejected lines the row numbers come from an ASOF join: same result."""
+    entity = CONTRACT.entity("marketing", "consents")
+    good = entity_file_bytes(entity, rows("marketing", "consents", 300)).decode().splitlines()
+    lines = [good[0]]
+    for i, line in enumerate(good[1:]):
+        lines.append(line)
+        if i % 3 == 0:
+            lines.append(f"broken,{i}")  # too few fields
+    write_delivery(lake.landing, "marketing", DAY, {"consents": ("\n".join(lines) + "\n").encode()})
+
+    result = lake.ingest("marketing", "consents")
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (400, 300, 100)
+    expected_good = [n for n, line in enumerate(lines[1:], start=1) if not line.startswith("broken")]
+    assert [r["_row_number"] for r in lake.raw("marketing", "consents")] == expected_good
+    assert [r["recorded_at"] for r in lake.raw("marketing", "consents")] == [
+        valid_row(entity, i)["recorded_at"] for i in range(300)
+    ]
+    q = lake.quarantine("marketing", "consents")
+    assert [(r["_row_number"], r["raw_record"]) for r in q] == [
+        (n, line) for n, line in enumerate(lines[1:], start=1) if line.startswith("broken")
+    ]
 
 
 def test_malformed_json_lines(lake):
