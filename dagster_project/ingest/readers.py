@@ -101,19 +101,10 @@ def utf8_file(path: Path, encoding: str, work_dir: Path) -> tuple[Path, str | No
         return out, f"not valid {encoding}: {exc.reason} ({exc.object[exc.start:exc.end]!r})"
 
 
-def _scan_text(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], options: str) -> None:
-    """``__scan`` (records in file order) and ``__rejects`` (DuckDB's rejected records)."""
-    types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
-    run(
-        con,
-        f"CREATE TABLE __scan AS SELECT * FROM read_csv({lit(str(path))}, columns={types}, {options}, "
-        "auto_detect=false, store_rejects=true, rejects_table='__rejects', rejects_scan='__reject_scans', "
-        "rejects_limit=0)",
-    )
-
-
-def _number_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> tuple[str, bool, str | None]:
-    """Number the scanned records; fill ``malformed`` with the rejected ones.
+def _scan_text(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], options: str, header_lines: int,
+               name: str = "__scan") -> tuple[str, bool, str | None]:
+    """Scan a UTF-8 text file with DuckDB's CSV reader into the table ``name`` (records in file
+    order); fill ``malformed`` with the records it rejects; number every record.
 
     DuckDB numbers rejected records (``line``, header included); accepted ones come in file
     order without a number. The k-th accepted record's number is k plus the count of rejected
@@ -123,21 +114,27 @@ def _number_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> tuple[str
 
     Returns (SQL of the numbered records, whether it scans in file order, encoding error).
     """
+    types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
+    rejects = f"{name}_rejects"
+    run(
+        con,
+        f"CREATE TABLE {name} AS SELECT * FROM read_csv({lit(str(path))}, columns={types}, {options}, "
+        f"auto_detect=false, store_rejects=true, rejects_table='{rejects}', rejects_scan='{name}_reject_scans', "
+        "rejects_limit=0)",
+    )
     _create_malformed(con)
     run(
         con,
         f"""INSERT INTO malformed
         SELECT line - {header_lines}, any_value(csv_line),
                string_agg(DISTINCT CAST(error_type AS VARCHAR) || ': ' || error_message, '; ')
-        FROM __rejects GROUP BY line""",
+        FROM {rejects} GROUP BY line""",
     )
-    bad_encoding = scalar(
-        con, "SELECT min(line) FROM __rejects WHERE CAST(error_type AS VARCHAR) = 'INVALID ENCODING'"
-    )
+    bad_encoding = scalar(con, f"SELECT min(line) FROM {rejects} WHERE CAST(error_type AS VARCHAR) = 'INVALID ENCODING'")
     encoding_error = None if bad_encoding is None else f"not valid UTF-8 (record at line {bad_encoding})"
     rejected = int(scalar(con, "SELECT count(*) FROM malformed"))
     if rejected == 0:
-        return f"SELECT rowid + 1 AS {ROW}, * FROM __scan", True, encoding_error
+        return f"SELECT rowid + 1 AS {ROW}, * FROM {name}", True, encoding_error
     shifts = run(
         con,
         f"""SELECT g, max(k) FROM (
@@ -146,11 +143,22 @@ def _number_rows(con: duckdb.DuckDBPyConnection, header_lines: int) -> tuple[str
     )
     if len(shifts) <= _MAX_INLINE_SHIFTS:  # few rejects: a CASE keeps the scan streaming and ordered
         whens = " ".join(f"WHEN rowid >= {g} THEN {k}" for g, k in shifts)
-        return f"SELECT rowid + 1 + CASE {whens} ELSE 0 END AS {ROW}, * FROM __scan", True, encoding_error
-    run(con, f"CREATE TABLE __shift AS SELECT * FROM (VALUES {', '.join(f'({g}, {k})' for g, k in shifts)}) t(g, k)")
+        return f"SELECT rowid + 1 + CASE {whens} ELSE 0 END AS {ROW}, * FROM {name}", True, encoding_error
+    run(con, f"CREATE TABLE {name}_shift AS SELECT * FROM (VALUES {', '.join(f'({g}, {k})' for g, k in shifts)}) t(g, k)")
     numbered = f"""SELECT s.__pos + 1 + coalesce(h.k, 0) AS {ROW}, s.* EXCLUDE (__pos)
-        FROM (SELECT rowid AS __pos, * FROM __scan) s ASOF LEFT JOIN __shift h ON s.__pos >= h.g"""
+        FROM (SELECT rowid AS __pos, * FROM {name}) s ASOF LEFT JOIN {name}_shift h ON s.__pos >= h.g"""
     return numbered, False, encoding_error
+
+
+def _scan_lines(con: duckdb.DuckDBPyConnection, path: Path, header_lines: int) -> tuple[str, str | None]:
+    """Every non-blank line as a record: SQL of (__cdp_row, __cdp_raw), and an encoding error."""
+    numbered, _, encoding_error = _scan_text(
+        con, path, ["line"],
+        f"header={'true' if header_lines else 'false'}, delim={lit(_NO_DELIMITER)}, quote='', escape='', "
+        "strict_mode=false",
+        header_lines, name="__lines",
+    )
+    return f"SELECT {ROW}, line AS {RAW} FROM ({numbered}) WHERE trim(line, ' \t\r\n') <> ''", encoding_error
 
 
 def _count(con: duckdb.DuckDBPyConnection) -> int:
@@ -163,7 +171,10 @@ def _header(path: Path, delimiter: str) -> list[str] | None:
     text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     if not text.strip():
         return None
-    names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter, quotechar='"'))]
+    try:
+        names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter, quotechar='"'))]
+    except csv.Error:  # not a CSV header at all: DuckDB then rejects (and we quarantine) the lines
+        names = [n.strip() for n in text.split(delimiter)]
     seen: dict[str, int] = {}
     unique = []
     for i, name in enumerate(names):
@@ -178,11 +189,19 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, wo
     header = _header(source, entity.delimiter)
     if header is None:
         return _empty(con, file_error)
-    _scan_text(
-        con, source, header,
-        f"header=true, delim={lit(entity.delimiter)}, quote='\"', escape='\"', null_padding=false, strict_mode=true",
-    )
-    numbered, ordered, encoding_error = _number_rows(con, header_lines=1)
+    try:
+        numbered, ordered, encoding_error = _scan_text(
+            con, source, header,
+            f"header=true, delim={lit(entity.delimiter)}, quote='\"', escape='\"', null_padding=false, strict_mode=true",
+            header_lines=1,
+        )
+    except (duckdb.Error, UnicodeError) as exc:  # DuckDB gave up on the whole file: count and quarantine its lines
+        run(con, "DROP TABLE IF EXISTS malformed")
+        lines, _ = _scan_lines(con, source, header_lines=1)
+        run(con, f"CREATE TABLE parsed ({ROW} BIGINT)")
+        run(con, f"INSERT INTO malformed SELECT {ROW}, {RAW}, 'unparseable' FROM ({lines})")
+        return ReadOutcome(None, _count(con), "CAST(NULL AS VARCHAR)",
+                           file_error=file_error or f"cannot parse as CSV: {str(exc).splitlines()[0]}")
     run(con, f"CREATE VIEW parsed AS {numbered}")
     return ReadOutcome(header, _count(con), _struct_json(header), ordered, file_error or encoding_error)
 
@@ -227,15 +246,9 @@ def _json_documents(con: duckdb.DuckDBPyConnection, entity: Entity, documents: s
 
 def read_jsonl_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, work_dir: Path) -> ReadOutcome:
     source, file_error = utf8_file(path, entity.encoding, work_dir)
-    _scan_text(
-        con, source, ["line"],
-        f"header=false, delim={lit(_NO_DELIMITER)}, quote='', escape='', strict_mode=false",
-    )
-    numbered, _, encoding_error = _number_rows(con, header_lines=0)
-    # blank lines are no records
-    documents = f"SELECT {ROW}, line AS {RAW} FROM ({numbered}) WHERE trim(line, ' \t\r\n') <> ''"
-    outcome = _json_documents(con, entity, documents)
-    run(con, "DROP TABLE __scan")
+    lines, encoding_error = _scan_lines(con, source, header_lines=0)
+    outcome = _json_documents(con, entity, lines)
+    run(con, "DROP TABLE __lines")
     outcome.file_error = file_error or encoding_error
     return outcome
 
@@ -246,8 +259,12 @@ def read_json_array_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: P
         return _empty(con, file_error)
     try:
         run(con, f"CREATE TABLE __elements AS SELECT json FROM read_json_objects({lit(str(source))}, format='array')")
-    except duckdb.Error as exc:  # not one JSON array: nothing can be counted
+    except (duckdb.Error, UnicodeError) as exc:  # not one JSON array: nothing can be counted
         return _empty(con, file_error or f"not a readable JSON array: {str(exc).splitlines()[0]}")
+    with open(source, "rb") as fh:  # DuckDB accepts an array that never closes: a truncated file
+        fh.seek(max(0, source.stat().st_size - 64))
+        if not fh.read().rstrip().endswith(b"]"):
+            file_error = file_error or "truncated: the JSON array does not end with ]"
     _create_malformed(con)
     documents = f"SELECT rowid + 1 AS {ROW}, CAST(json AS VARCHAR) AS {RAW} FROM __elements"
     outcome = _json_documents(con, entity, documents)
@@ -264,12 +281,13 @@ def read_parquet_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path
         schema = pq.read_schema(path)
         run(
             con,
-            f"""CREATE VIEW parsed AS SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number)
+            # a table, not a view: every page is decoded here, so a corrupt file fails here, whole
+            f"""CREATE TABLE parsed AS SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number)
             FROM read_parquet({lit(str(path))}, file_row_number=true)""",
         )
         rows = int(scalar(con, "SELECT count(*) FROM parsed"))
-    except (pa.ArrowException, OSError, duckdb.Error) as exc:
-        run(con, "DROP VIEW IF EXISTS parsed")
+    except (pa.ArrowException, OSError, duckdb.Error, UnicodeError) as exc:
+        run(con, "DROP TABLE IF EXISTS parsed")
         return _empty(con, f"cannot read the Parquet file: {str(exc).splitlines()[0]}")
     _create_malformed(con)
     delivered = list(schema.names)

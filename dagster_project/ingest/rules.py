@@ -89,8 +89,28 @@ def _bounds(column: Column, number: str) -> tuple[str, str]:
     return " OR ".join(parts), " " + " and ".join(words)
 
 
+_FIXED_WIDTH = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
+
+
+def _compact_width(fmt: str) -> int | None:
+    """The length of a value of a format whose fields touch (``%Y%m%d``), else None.
+
+    strptime reads fields of variable width, so ``2024011`` would pass ``%Y%m%d``: where fields
+    touch, only the exact zero-padded length is unambiguous.
+    """
+    if "%%" in fmt or not any(a + b in fmt for a in _FIXED_WIDTH for b in _FIXED_WIDTH):
+        return None
+    width, rest = 0, fmt
+    for directive, size in _FIXED_WIDTH.items():
+        width += rest.count(directive) * size
+        rest = rest.replace(directive, "")
+    return None if "%" in rest else width + len(rest)
+
+
 def _strptime_fails(text: str, fmt: str) -> str:
-    return f"try_strptime({text}, {lit(fmt)}) IS NULL"
+    width = _compact_width(fmt)
+    fails = f"try_strptime({text}, {lit(fmt)}) IS NULL"
+    return f"length({text}) <> {width} OR {fails}" if width else fails
 
 
 def _text_parse_failure(column: Column, text: str) -> tuple[str, str] | None:
