@@ -56,38 +56,57 @@ LINEAGE_RAW_TYPES = {
 }
 
 # The ingest's side tables (one Parquet per system/entity/business date), exposed as views.
-QUARANTINE_COLUMNS = [
-    ("system", "varchar", "source system of the quarantined row"),
-    ("entity", "varchar", "entity (file) of the quarantined row"),
-    ("_source_file", "varchar", LINEAGE_COLUMNS["_source_file"]),
-    ("_business_date", "date", LINEAGE_COLUMNS["_business_date"]),
-    ("_row_number", "bigint", "row number within the file; null when the whole file was rejected"),
-    ("rule", "varchar", "the contract rule broken (e.g. required, enum, type, missing_required_column)"),
-    ("reason", "varchar", "human-readable reason"),
-    ("column_name", "varchar", "the offending column, when the rule concerns one"),
-    ("raw_record", "varchar", "the record as delivered (JSON text)"),
-    ("_loaded_at", "timestamp with time zone", LINEAGE_COLUMNS["_loaded_at"]),
-    ("_delivery_id", "varchar", LINEAGE_COLUMNS["_delivery_id"]),
-]
+# Column names (and the log's types) come from the ingest, which writes them; here only the
+# descriptions and the quarantine's types are added.
+QUARANTINE_TYPES = {
+    "system": "varchar", "entity": "varchar", "_source_file": "varchar", "_business_date": "date",
+    "_row_number": "bigint", "rule": "varchar", "reason": "varchar", "column_name": "varchar",
+    "raw_record": "varchar", "_loaded_at": "timestamp with time zone", "_delivery_id": "varchar",
+}
+SIDE_TABLE_DESCRIPTIONS = {
+    "system": "source system",
+    "entity": "entity (file)",
+    "_source_file": LINEAGE_COLUMNS["_source_file"],
+    "_business_date": LINEAGE_COLUMNS["_business_date"],
+    "_row_number": "row number within the file; null when the whole file was rejected",
+    "rule": "the contract rule broken (see dagster_project.ingest.rules.RULES)",
+    "reason": "human-readable reason",
+    "column_name": "the offending column, when the rule concerns one",
+    "raw_record": "the record as delivered (JSON text)",
+    "_loaded_at": LINEAGE_COLUMNS["_loaded_at"],
+    "_delivery_id": LINEAGE_COLUMNS["_delivery_id"],
+    "business_date": "business date of the delivery folder",
+    "source_file": "landing-relative path of the file",
+    "delivery_id": "fingerprint of the delivery folder (changes on re-delivery)",
+    "status": "outcome of the load",
+    "rows_read": "data rows read from the file",
+    "rows_loaded": "rows written to the raw layer",
+    "rows_quarantined": "rows written to quarantine",
+    "quarantine_by_rule": "JSON object: rule -> quarantined row count",
+    "extra_columns": "schema-drift columns found in the file (JSON list)",
+    "missing_required_columns": "required contract columns absent from the file (JSON list)",
+    "missing_optional_columns": "optional contract columns absent from the file (JSON list)",
+    "file_error": "error that rejected the whole file, if any",
+    "arrived_at": "when the delivery folder was complete (_SUCCESS)",
+    "loaded_at": "when the load finished",
+    "duration_s": "load duration in seconds",
+}
 
-INGEST_LOG_COLUMNS = [
-    ("system", "varchar", "source system"),
-    ("entity", "varchar", "entity (file)"),
-    ("business_date", "date", "business date of the delivery folder"),
-    ("source_file", "varchar", "landing-relative path of the file"),
-    ("delivery_id", "varchar", "fingerprint of the delivery folder (changes on re-delivery)"),
-    ("status", "varchar", "outcome of the load (e.g. loaded, partial, failed)"),
-    ("rows_read", "bigint", "data rows read from the file"),
-    ("rows_loaded", "bigint", "rows written to the raw layer"),
-    ("rows_quarantined", "bigint", "rows written to quarantine"),
-    ("quarantine_by_rule", "varchar", "JSON object: rule -> quarantined row count"),
-    ("extra_columns", "varchar", "schema-drift columns found in the file (JSON list)"),
-    ("missing_required_columns", "varchar", "required contract columns absent from the file (JSON list)"),
-    ("file_error", "varchar", "error that rejected the whole file, if any"),
-    ("arrived_at", "timestamp with time zone", "when the delivery folder was complete (_SUCCESS)"),
-    ("loaded_at", "timestamp with time zone", "when the load finished"),
-    ("duration_s", "double", "load duration in seconds"),
-]
+
+def side_table_columns() -> dict[str, list[tuple[str, str, str]]]:
+    """(name, raw type, description) of `quarantine` and `ingest_log`, in the ingest's order."""
+    from dagster_project.ingest.loader import INGEST_LOG_COLUMNS, QUARANTINE_COLUMNS
+
+    def describe(name: str) -> str:
+        if name not in SIDE_TABLE_DESCRIPTIONS:
+            raise KeyError(f"ingest column {name!r} has no description in dbt_sources.SIDE_TABLE_DESCRIPTIONS")
+        return SIDE_TABLE_DESCRIPTIONS[name]
+
+    return {
+        "quarantine": [(n, QUARANTINE_TYPES[n], describe(n)) for n in QUARANTINE_COLUMNS],
+        "ingest_log": [(n, t.lower(), describe(n)) for n, t in INGEST_LOG_COLUMNS.items()],
+    }
+
 
 DAILY_FRESHNESS_WARN_H = 36
 
@@ -200,12 +219,13 @@ def side_table(name: str, lake_path: str, description: str, cols: list[tuple[str
 def build_sources(contract: Contract | None = None) -> dict[str, Any]:
     contract = contract or load_contract()
     tables = [entity_table(contract, e) for e in contract.entities]
+    side = side_table_columns()
     tables.append(
         side_table(
             "quarantine",
             "quarantine/*/*",
             "Rows (or whole files) the ingest refused, with the contract rule broken and the reason.",
-            QUARANTINE_COLUMNS,
+            side["quarantine"],
         )
     )
     tables.append(
@@ -213,7 +233,7 @@ def build_sources(contract: Contract | None = None) -> dict[str, Any]:
             "ingest_log",
             "ingest_log/*/*",
             "One row per delivered file and load: counts, drift, errors and timings.",
-            INGEST_LOG_COLUMNS,
+            side["ingest_log"],
         )
     )
     return {

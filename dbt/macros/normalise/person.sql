@@ -29,3 +29,22 @@
     cast({{ p }}_row_number as bigint) as _row_number,
     cast({{ p }}_loaded_at as {{ type_timestamp_tz() }}) as _loaded_at
 {%- endmacro %}
+
+{#-
+  Step 1 of the person normalisers: `relation`.* plus `<column>_clean` for each person name
+  (normalise_person_name), identity number (id_no_clean) and mobile (mobile_clean) column.
+-#}
+{% macro person_columns_cleaned(relation, names=[], id_nos=[], mobiles=[]) -%}
+    select
+        {{ relation }}.*
+        {%- for c in names %},
+        {{ normalise_person_name(c) }} as {{ c }}_clean
+        {%- endfor %}
+        {%- for c in id_nos %},
+        {{ id_no_clean(c) }} as {{ c }}_clean
+        {%- endfor %}
+        {%- for c in mobiles %},
+        {{ mobile_clean(c) }} as {{ c }}_clean
+        {%- endfor %}
+    from {{ relation }}
+{%- endmacro %}

@@ -104,3 +104,11 @@
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The current version of every key of a raw table, typed: contract_typed + current_version. -#}
+{% macro current_typed_rows(table_name) -%}
+    with typed as (
+        {{ contract_typed(table_name) | indent(8) }}
+    )
+    {{ current_version('typed', table_name) }}
+{%- endmacro %}

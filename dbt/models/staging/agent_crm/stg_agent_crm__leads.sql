@@ -1,19 +1,10 @@
 -- One row per lead_id: its current version (latest updated_at); leads deleted (op D) are gone.
-with typed as (
-    {{ contract_typed('agent_crm__leads') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'agent_crm__leads') }}
+with current_rows as (
+    {{ current_typed_rows('agent_crm__leads') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('customer_name') }} as customer_name_clean,
-        {{ id_no_clean('id_no') }} as id_no_clean,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['customer_name'], id_nos=['id_no'], mobiles=['mobile']) }}
 ),
 
 name_keys as (

@@ -1,20 +1,11 @@
 -- One row per user_id: its current version (latest updated_at). App times are epoch
 -- milliseconds, converted to Asia/Shanghai local time.
-with typed as (
-    {{ contract_typed('app_events__users') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'app_events__users') }}
+with current_rows as (
+    {{ current_typed_rows('app_events__users') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('real_name') }} as real_name_clean,
-        {{ id_no_clean('id_no') }} as id_no_clean,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['real_name'], id_nos=['id_no'], mobiles=['mobile']) }}
 ),
 
 name_keys as (

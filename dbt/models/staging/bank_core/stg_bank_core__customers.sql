@@ -1,20 +1,11 @@
 -- One row per cif_no: its current version (latest updated_at). Some customers' names are
 -- held in uppercase pinyin (`ZHANG WEI`): name stays as delivered, name_pinyin_key matches.
-with typed as (
-    {{ contract_typed('bank_core__customers') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'bank_core__customers') }}
+with current_rows as (
+    {{ current_typed_rows('bank_core__customers') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('name') }} as name_clean,
-        {{ id_no_clean('id_no') }} as id_no_clean,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['name'], id_nos=['id_no'], mobiles=['mobile']) }}
 ),
 
 name_keys as (

@@ -1,11 +1,7 @@
 -- One row per (cif_no, month): no record id and no version column, so a row delivered again
 -- for the same month (a re-delivery) wins by later business date, then later row.
-with typed as (
-    {{ contract_typed('bank_core__monthly_balances') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'bank_core__monthly_balances') }}
+with current_rows as (
+    {{ current_typed_rows('bank_core__monthly_balances') }}
 )
 
 select

@@ -1,17 +1,10 @@
 -- One row per usage_id: its current version (latest used_at). Cost in yuan.
-with typed as (
-    {{ contract_typed('benefits__service_usage') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'benefits__service_usage') }}
+with current_rows as (
+    {{ current_typed_rows('benefits__service_usage') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', mobiles=['mobile']) }}
 )
 
 select

@@ -1,10 +1,6 @@
 -- One row per txn_id: its current version (latest updated_at). Amounts in yuan (fen / 100).
-with typed as (
-    {{ contract_typed('billing__payments') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'billing__payments') }}
+with current_rows as (
+    {{ current_typed_rows('billing__payments') }}
 )
 
 select

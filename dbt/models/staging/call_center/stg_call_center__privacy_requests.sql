@@ -1,19 +1,10 @@
 -- One row per request_id: its current version (latest received_at).
-with typed as (
-    {{ contract_typed('call_center__privacy_requests') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'call_center__privacy_requests') }}
+with current_rows as (
+    {{ current_typed_rows('call_center__privacy_requests') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('name') }} as name_clean,
-        {{ id_no_clean('id_no') }} as id_no_clean,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['name'], id_nos=['id_no'], mobiles=['mobile']) }}
 ),
 
 name_keys as (

@@ -1,19 +1,11 @@
 -- One row per ticket_id: its current version (the latest of resolved_at, first_response_at,
 -- opened_at: a ticket changes by getting a first response and a resolution).
-with typed as (
-    {{ contract_typed('call_center__tickets') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'call_center__tickets') }}
+with current_rows as (
+    {{ current_typed_rows('call_center__tickets') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('caller_name') }} as caller_name_clean,
-        {{ mobile_clean('caller_mobile') }} as caller_mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['caller_name'], mobiles=['caller_mobile']) }}
 ),
 
 name_keys as (

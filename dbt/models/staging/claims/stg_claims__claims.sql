@@ -1,20 +1,11 @@
 -- One row per claim_id: its current version (latest updated_at). Parquet times arrive as
 -- timestamp[ms, tz=Asia/Shanghai] and are kept as naive Asia/Shanghai local time.
-with typed as (
-    {{ contract_typed('claims__claims') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'claims__claims') }}
+with current_rows as (
+    {{ current_typed_rows('claims__claims') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('claimant_name') }} as claimant_name_clean,
-        {{ id_no_clean('claimant_id_no') }} as claimant_id_no_clean,
-        {{ mobile_clean('claimant_mobile') }} as claimant_mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['claimant_name'], id_nos=['claimant_id_no'], mobiles=['claimant_mobile']) }}
 ),
 
 name_keys as (

@@ -1,11 +1,7 @@
 -- One row per id_no_sha256: its current version (latest as_of). The hash is of the canonical
 -- 18-character uppercase ID (see id_no_canonical), lower-case hex.
-with typed as (
-    {{ contract_typed('external_data__risk_bands') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'external_data__risk_bands') }}
+with current_rows as (
+    {{ current_typed_rows('external_data__risk_bands') }}
 )
 
 select

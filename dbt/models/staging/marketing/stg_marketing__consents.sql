@@ -1,18 +1,11 @@
 -- One row per consent record (no record id: the natural key is the row itself, as delivered).
 -- The consent in force for a mobile and channel is the one with the latest recorded_at.
-with typed as (
-    {{ contract_typed('marketing__consents') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'marketing__consents') }}
+with current_rows as (
+    {{ current_typed_rows('marketing__consents') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', mobiles=['mobile']) }}
 )
 
 select

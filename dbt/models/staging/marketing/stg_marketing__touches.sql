@@ -1,17 +1,10 @@
 -- One row per touch_id: its current version (latest sent_at).
-with typed as (
-    {{ contract_typed('marketing__touches') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'marketing__touches') }}
+with current_rows as (
+    {{ current_typed_rows('marketing__touches') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ mobile_clean('mobile') }} as mobile_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', mobiles=['mobile']) }}
 )
 
 select

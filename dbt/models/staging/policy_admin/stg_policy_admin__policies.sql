@@ -1,21 +1,15 @@
 -- One row per policy_no: its current version (latest updated_at), typed and normalised.
-with typed as (
-    {{ contract_typed('policy_admin__policies') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'policy_admin__policies') }}
+with current_rows as (
+    {{ current_typed_rows('policy_admin__policies') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('holder_name') }} as holder_name_clean,
-        {{ normalise_person_name('insured_name') }} as insured_name_clean,
-        {{ id_no_clean('holder_id_no') }} as holder_id_no_clean,
-        {{ id_no_clean('insured_id_no') }} as insured_id_no_clean,
-        {{ mobile_clean('holder_mobile') }} as holder_mobile_clean
-    from current_rows
+    {{ person_columns_cleaned(
+        'current_rows',
+        names=['holder_name', 'insured_name'],
+        id_nos=['holder_id_no', 'insured_id_no'],
+        mobiles=['holder_mobile'],
+    ) }}
 ),
 
 name_keys as (

@@ -1,12 +1,8 @@
 -- One row per external_userid: its current version (latest updated_at); contacts deleted
 -- (op D) are gone. `remark` is free text an agent typed: the first mobile-looking number in it
 -- is extracted (remark_mobile) for identity resolution.
-with typed as (
-    {{ contract_typed('scrm_wechat__contacts') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'scrm_wechat__contacts') }}
+with current_rows as (
+    {{ current_typed_rows('scrm_wechat__contacts') }}
 ),
 
 cleaned as (

@@ -1,18 +1,10 @@
 -- One row per uw_case_id: its current version (latest decided_at).
-with typed as (
-    {{ contract_typed('underwriting__uw_cases') }}
-),
-
-current_rows as (
-    {{ current_version('typed', 'underwriting__uw_cases') }}
+with current_rows as (
+    {{ current_typed_rows('underwriting__uw_cases') }}
 ),
 
 cleaned as (
-    select
-        current_rows.*,
-        {{ normalise_person_name('applicant_name') }} as applicant_name_clean,
-        {{ id_no_clean('applicant_id_no') }} as applicant_id_no_clean
-    from current_rows
+    {{ person_columns_cleaned('current_rows', names=['applicant_name'], id_nos=['applicant_id_no']) }}
 ),
 
 name_keys as (
