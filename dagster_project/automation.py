@@ -6,7 +6,6 @@
   daily schedule launches it for yesterday's business date (Asia/Shanghai) at 06:30.
 """
 
-from __future__ import annotations
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo

@@ -12,7 +12,6 @@ loaded and quarantined, the rules broken, drift columns, arrival time. Three che
 Ingest writes Parquet only, never the DuckDB warehouse, so entities load in parallel.
 """
 
-from __future__ import annotations
 
 import json
 from datetime import date
@@ -42,9 +41,9 @@ def _describe(entity: Entity, system_description: str) -> str:
     )
 
 
-def _metadata(result: LoadResult) -> dict[str, dg.RawMetadataValue]:
+def _metadata(result: LoadResult) -> dict[str, object]:
     read = result.rows_read
-    meta: dict[str, dg.RawMetadataValue] = {
+    meta: dict[str, object] = {
         "status": result.status,
         "dagster/row_count": result.rows_loaded,
         "rows_read": read,

@@ -8,7 +8,6 @@ after `cdp build`, and after a manual backfill. Run keys carry the fingerprint, 
 is launched once per delivery.
 """
 
-from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date

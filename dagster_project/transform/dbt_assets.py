@@ -6,12 +6,12 @@ every dbt test appears as an asset check on the model it tests. The warehouse ha
 writer, so the dbt step holds the `duckdb` pool.
 """
 
-from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -69,4 +69,6 @@ translator = CdpDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 )
 def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build` of the selected models: raw views refreshed, models built, tests run."""
-    yield from dbt.cli(["build"], context=context).stream()
+    # unit tests are for development and CI (pytest runs them); the daily build runs models, seeds,
+    # snapshots and data tests
+    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
