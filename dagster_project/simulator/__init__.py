@@ -59,7 +59,8 @@ def simulate(out_dir, truth_dir, persons: int, days: int, seed: int,
     truth.mkdir(parents=True, exist_ok=True)
 
     window = Window(epoch_day(start_date), days)
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     world = SourceRecords(seed, persons, window, noise, con)
     plan = Plan(contract, window, seed, noise)
     defects: list[dict] = []
@@ -102,7 +103,11 @@ def simulate(out_dir, truth_dir, persons: int, days: int, seed: int,
         if f.late:
             defects.append(_folder_defect("late_folder", f, arrival_at=iso_local(f.arrival_ms)))
     person_rows = len(records)
-    distinct = len(set(records.column("person_id").to_pylist())) if person_rows else 0
+    con.register("_records", records)
+    distinct, multi_record, multi_system = con.sql("""
+        SELECT count(*), count(*) FILTER (WHERE n > 1), count(*) FILTER (WHERE s > 1)
+        FROM (SELECT person_id, count(*) AS n, count(DISTINCT source_system) AS s FROM _records GROUP BY 1)
+    """).fetchall()[0]
     manifest = {
         "generator": "dagster_project.simulator",
         "parameters": {"persons": persons, "days": days, "seed": seed, "start_date": start_date.isoformat(),
@@ -123,6 +128,7 @@ def simulate(out_dir, truth_dir, persons: int, days: int, seed: int,
         "defects": defects,
         "truth": {"person_records": person_rows, "distinct_parties": distinct,
                   "redundancy": round(1 - distinct / person_rows, 4) if person_rows else 0.0,
+                  "parties_in_several_records": multi_record, "parties_in_several_systems": multi_system,
                   "persons": persons, "households": int(len(np.unique(world.people.household))),
                   "enterprises": world.ent.n, "churn_events": len(churn), "policy_risk_rows": len(risk)},
     }

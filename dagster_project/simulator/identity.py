@@ -82,20 +82,17 @@ def make_uscc(rng: np.random.Generator, area: np.ndarray) -> np.ndarray:
     return _to_str(chars)
 
 
-def make_mobiles(rng: np.random.Generator, n: int, taken: set[str] | None = None) -> np.ndarray:
+def make_mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
     """n distinct 11-digit mobiles (never the junk number)."""
-    out = np.empty(0, dtype="U11")
-    while len(out) < n:
-        k = (n - len(out)) * 11 // 10 + 16
-        nums = rng.choice(MOBILE_PREFIXES, k) * 10**8 + rng.integers(0, 10**8, k)
-        cand = _to_str(_digits(nums, 11) + 48)
-        cand = cand[cand != JUNK_MOBILE]
-        out = np.concatenate([out, cand])
-        _, first = np.unique(out, return_index=True)
-        out = out[np.sort(first)]
-        if taken:
-            out = out[~np.isin(out, list(taken))]
-    return out[:n]
+    junk = int(JUNK_MOBILE)
+    nums = np.zeros(0, dtype=np.int64)
+    while len(nums) < n:
+        k = (n - len(nums)) * 11 // 10 + 16
+        cand = rng.choice(MOBILE_PREFIXES, k) * 10**8 + rng.integers(0, 10**8, k)
+        nums = np.concatenate([nums, cand[cand != junk]])
+        _, first = np.unique(nums, return_index=True)
+        nums = nums[np.sort(first)]
+    return _to_str(_digits(nums[:n], 11) + 48)
 
 
 # variant codes ---------------------------------------------------------------------------

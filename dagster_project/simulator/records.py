@@ -13,7 +13,7 @@ the writer uses and never delivers:
 History depths carried by the initial load (months before the start date unless stated):
 policies 10 years (every policy ever issued, current version), underwriting 36, claims 36,
 billing 24, leads 24, tickets 12, privacy requests 12, app users all, app events 60 days,
-bank customers all, monthly balances 12, touches 3, consents all, service usage 12, WeCom
+bank customers all, monthly balances 12, touches 4, consents all, service usage 12, WeCom
 contacts all (deleted ones excluded), risk bands 3.
 """
 
@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import world as W
 from .calendar import MS_DAY, MS_HOUR, Window, add_years, month_of, month_start
@@ -31,7 +32,7 @@ from .vocab import NICKNAMES, PAYMENT_FREQS, PRODUCTS, TICKET_SUMMARIES
 
 HISTORY_MONTHS = {
     "underwriting": 36, "claims": 36, "billing": 24, "leads": 24, "tickets": 12, "privacy": 12,
-    "balances": 12, "touches": 3, "usage": 12, "bands": 3,
+    "balances": 12, "touches": 4, "usage": 12, "bands": 3,
 }
 APP_EVENT_HISTORY_DAYS = 60
 BIG = W.BIG
@@ -95,6 +96,12 @@ def stage_rows(times: np.ndarray, until_ms: int) -> tuple[np.ndarray, np.ndarray
 
 def codes(prefix: str, n: int, start: int = 0, width: int = 10) -> np.ndarray:
     return W.fmt_codes(prefix, np.arange(start, start + n, dtype=np.int64) + 10 ** (width - 1), width)
+
+
+def arrow_codes(prefix: str, n: int, start: int = 0, width: int = 10) -> pa.Array:
+    """Like `codes`, as an Arrow array (fast for millions of rows)."""
+    numbers = pa.array(np.arange(start, start + n, dtype=np.int64) + 10 ** (width - 1))
+    return pc.binary_join_element_wise(pa.scalar(prefix), pc.cast(numbers, pa.string()), "")
 
 
 def random_tokens(rng, n: int, length: int, alphabet: str) -> np.ndarray:
@@ -661,7 +668,7 @@ class SourceRecords:
         reg = np.maximum(reg, p.birth[person] + 18 * 365)
         order = np.argsort(reg, kind="stable")
         person, reg = person[order], reg[order]
-        rate = rng.gamma(0.8, 0.35, n)
+        rate = rng.gamma(0.8, 0.6, n)
         return person, reg, rate
 
     def app_events__users(self) -> pa.Table:
@@ -721,17 +728,18 @@ class SourceRecords:
         ename = rng.choice(len(names), m, p=probs)
         order = np.argsort(ts, kind="stable")
         u, day, ts, anon, ename = u[order], day[order], ts[order], anon[order], ename[order]
-        anon_device = random_tokens(rng, m, 12, "0123456789abcdef")
+        anon_devices = pa.array(random_tokens(rng, max(1, n_users // 4), 12, "0123456789abcdef"))
+        anon_pick = pa.array(rng.integers(0, len(anon_devices), m))
+        ua = pa.array(u)
         cols = {
-            "event_id": codes("E", m, width=12),
-            "user_id": s_arr(user_ids[u], anon),
-            "device_id": np.where(anon, anon_device, device[u]),
+            "event_id": arrow_codes("E", m, width=12),
+            "user_id": s_arr(pa.array(user_ids).take(ua), anon),
+            "device_id": pc.if_else(pa.array(anon), anon_devices.take(anon_pick), pa.array(device).take(ua)),
             "event_time": t_arr(ts),
-            "event_name": names[ename],
-            "page": s_arr(pages[ename].astype(str), np.equal(pages[ename], None)),
-            "props": s_arr(props[rng.integers(0, len(props), m)].astype(str), None),
+            "event_name": pa.array(names).take(pa.array(ename)),
+            "page": pa.array(pages.tolist(), pa.string()).take(pa.array(ename)),
+            "props": pa.array(props.tolist(), pa.string()).take(pa.array(rng.integers(0, len(props), m))),
         }
-        cols["props"] = s_arr(cols["props"], np.equal(cols["props"].to_numpy(zero_copy_only=False), "None"))
         return with_meta(cols, day, np.arange(m), ts)
 
     # bank_core -------------------------------------------------------------------------------

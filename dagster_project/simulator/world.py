@@ -133,8 +133,11 @@ BIG = np.int64(10**7)
 
 
 def fmt_codes(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
-    digits = ident._to_str(ident._digits(numbers, width) + 48)
-    return np.char.add(prefix, digits)
+    """prefix + zero-padded numbers, built as one byte matrix."""
+    numbers = np.asarray(numbers)
+    pre = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    head = np.broadcast_to(pre, (len(numbers), len(pre)))
+    return ident._to_str(np.concatenate([head, ident._digits(numbers, width) + 48], axis=1))
 
 
 def build_people(seed: int, n: int, window: Window) -> People:
@@ -234,14 +237,14 @@ def build_people(seed: int, n: int, window: Window) -> People:
     doc_type[other] = np.where(rng.random(other.sum()) < 0.6, "02", "04")
     seq = rng.integers(0, 500, n) * 2 + (gender == 0)  # odd 17th digit = male
     ymd = yyyymmdd(birth)
-    for _ in range(20):
-        id18, id15 = ident.make_resident_ids(area, ymd, seq)
-        _, first, counts = np.unique(id18, return_index=True, return_counts=True)
+    for _ in range(50):  # the 17 body digits as one integer: distinct bodies, distinct IDs
+        _, first = np.unique(area * 10**11 + ymd * 1000 + seq, return_index=True)
         dup = np.ones(n, bool)
         dup[first] = False
         if not dup.any():
             break
         seq[dup] = rng.integers(0, 500, dup.sum()) * 2 + (gender[dup] == 0)
+    id18, id15 = ident.make_resident_ids(area, ymd, seq)
     id_bad = ident.mistype_ids(rng, id18)
     doc_no = id18.astype(object)
     permit_no = rng.integers(10**7, 10**8, n)
@@ -302,10 +305,10 @@ def build_policies(seed: int, people: People, ent: Enterprises, window: Window) 
     rng = rng_for(seed, "policies")
     n = people.n
     age_now = people.age_at(window.start)
-    p_hold = np.select([people.role == 0, people.role == 1, people.role == 3], [0.50, 0.33, 0.10], 0.06)
+    p_hold = np.select([people.role == 0, people.role == 1, people.role == 3], [0.55, 0.40, 0.12], 0.08)
     p_hold = np.where(age_now >= 22, p_hold, 0)
     holds = rng.random(n) < p_hold
-    count = np.where(holds, 1 + rng.poisson(0.35, n), 0)
+    count = np.where(holds, 1 + rng.poisson(0.5, n), 0)
     holder = np.repeat(np.arange(n), count)
     m = len(holder)
     weights = np.array([p.weight for p in PRODUCTS])
