@@ -33,12 +33,13 @@
 {#-
   Step 1 of the person normalisers: `relation`.* plus `<column>_clean` for each person name
   (normalise_person_name), identity number (id_no_clean) and mobile (mobile_clean) column.
+  Names are normalise_text'ed in an inner select first (helper columns `<column>__text`).
 -#}
 {% macro person_columns_cleaned(relation, names=[], id_nos=[], mobiles=[]) -%}
     select
-        {{ relation }}.*
+        texts.*
         {%- for c in names %},
-        {{ normalise_person_name(c) }} as {{ c }}_clean
+        {{ person_name_from_text(c ~ '__text') }} as {{ c }}_clean
         {%- endfor %}
         {%- for c in id_nos %},
         {{ id_no_clean(c) }} as {{ c }}_clean
@@ -46,5 +47,12 @@
         {%- for c in mobiles %},
         {{ mobile_clean(c) }} as {{ c }}_clean
         {%- endfor %}
-    from {{ relation }}
+    from (
+        select
+            {{ relation }}.*
+            {%- for c in names %},
+            {{ normalise_text(c) }} as {{ c }}__text
+            {%- endfor %}
+        from {{ relation }}
+    ) as texts
 {%- endmacro %}
