@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from .ingest.assets import RAW_GROUP
-from .ingest.partitions import BUSINESS_DATE, business_date_partitions
+from .ingest.partitions import BUSINESS_DATE
 from .ingest.sensors import INGEST_JOB
 from .sources.contract import load_contract
 
@@ -22,7 +22,6 @@ BUSINESS_TZ = ZoneInfo(load_contract().timezone)
 ingest_job = dg.define_asset_job(
     INGEST_JOB,
     selection=dg.AssetSelection.groups(RAW_GROUP),
-    partitions_def=business_date_partitions,
     description="Load one business date's delivered files into the raw lake (quarantine + reconciliation).",
 )
 
@@ -35,7 +34,6 @@ transform_job = dg.define_asset_job(
 daily_build_job = dg.define_asset_job(
     "daily_build",
     selection=dg.AssetSelection.all(),
-    partitions_def=business_date_partitions,
     description="The full daily build: ingest one business date, then everything downstream.",
 )
 
