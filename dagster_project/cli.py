@@ -237,8 +237,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rc = cmd_simulate(sim)
     if rc:
         return rc
-    return cmd_build(argparse.Namespace(landing=str(s.landing_dir), warehouse=None, lake=None, dates=None,
-                                        no_transform=False, verbose=False))
+    return cmd_build(build_parser().parse_args(["build", "--landing", str(s.landing_dir)]))
 
 
 def build_parser() -> argparse.ArgumentParser:
