@@ -234,7 +234,10 @@ def _write_raw(con, plan: _Plan, outcome: ReadOutcome, contract: Contract, linea
         _copy(con, query, target)
         return
     table = con.sql(query).to_arrow_table()
-    table = table.cast(_raw_arrow_schema(plan, outcome.arrow_schema, contract))
+    try:
+        table = table.cast(_raw_arrow_schema(plan, outcome.arrow_schema, contract))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass  # a delivered type DuckDB cannot hand back as it was: keep DuckDB's nearest Arrow type
     pq.write_table(table, target, compression="zstd")
 
 
