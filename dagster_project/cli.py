@@ -89,6 +89,7 @@ class BuildSummary:
                 )
 
     def render(self, console) -> None:
+        from rich.markup import escape
         from rich.table import Table
 
         t = Table(title="Rows per source entity", show_lines=False)
@@ -114,7 +115,7 @@ class BuildSummary:
             shown = sorted(set(self.failed_checks))
             console.print(f"[yellow]{len(shown)} failed checks:[/yellow]")
             for f in shown[:30]:
-                console.print(f"  - {f}")
+                console.print(f"  - {escape(f)}")
             if len(shown) > 30:
                 console.print(f"  ... and {len(shown) - 30} more (see the Dagster UI)")
         if self.failed_runs:
@@ -177,13 +178,14 @@ def run_build(
 
 def _print_where_to_look(console) -> None:
     s = get_settings()
+    console.print("\n[bold]Where to look[/bold]")
     console.print(
-        "\n[bold]Where to look[/bold]\n"
         f"  warehouse (DuckDB): {s.warehouse_path}\n"
         f"  raw lake (Parquet): {s.raw_dir}   quarantine: {s.quarantine_dir}\n"
         f"  Dagster UI:         DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev  ->  http://127.0.0.1:3000\n"
         f"  query a model:      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{s.warehouse_path}', "
-        "read_only=True).sql('select * from staging.stg_policy_admin__policies limit 5'))\""
+        "read_only=True).sql('select * from staging.stg_policy_admin__policies limit 5'))\"",
+        soft_wrap=True, markup=False, highlight=False,
     )
 
 
