@@ -218,7 +218,7 @@ def _json_documents(con: duckdb.DuckDBPyConnection, entity: Entity, documents: s
     run(
         con,
         f"""CREATE TABLE __docs AS SELECT {ROW}, {RAW},
-            CASE WHEN json_valid({RAW}) THEN json_type({RAW}) END AS __type FROM ({documents})""",
+            try(json_type({RAW})) AS __type FROM ({documents})""",  # NULL: not valid JSON
     )
     run(
         con,
