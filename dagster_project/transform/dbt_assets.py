@@ -44,11 +44,12 @@ class CdpDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             meta = dbt_resource_props.get("meta") or {}
-            system = meta.get("system")
-            entity = meta.get("entity")
-            if not (system and entity):
-                system, _, entity = dbt_resource_props["name"].partition("__")
-            return dg.AssetKey(["raw", system, entity])
+            if meta.get("dagster_asset_key"):
+                return dg.AssetKey(list(meta["dagster_asset_key"]))
+            system, sep, entity = dbt_resource_props["name"].partition("__")
+            system, entity = meta.get("system", system), meta.get("entity", entity)
+            # raw.<system>__<entity> is an ingest asset; raw.quarantine / raw.ingest_log are lake views
+            return dg.AssetKey(["raw", system, entity] if sep else [dbt_resource_props["source_name"], system])
         schema = (dbt_resource_props.get("config") or {}).get("schema") or dbt_resource_props.get("schema")
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 
