@@ -26,6 +26,19 @@
     regexp_matches({{ expr }}, '{{ pattern }}')
 {%- endmacro %}
 
+{# Trim the white space the ingest trims before judging a value: space, tab, CR, LF, no-break
+   space (U+00A0) and ideographic space (U+3000), so a value that passed the ingest's checks
+   never turns null in staging. #}
+{% macro trim_whitespace(expr) -%}
+    {{ return(adapter.dispatch('trim_whitespace', 'insurance_cdp')(expr)) }}
+{%- endmacro %}
+{% macro default__trim_whitespace(expr) -%}
+    trim(BOTH ' \t\r\n 　' FROM {{ expr }})
+{%- endmacro %}
+{% macro duckdb__trim_whitespace(expr) -%}
+    trim({{ expr }}, chr(32) || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288))
+{%- endmacro %}
+
 {# strptime codes (the contract's formats) -> Java DateTimeFormatter pattern (Spark). #}
 {% macro strptime_to_java(fmt) -%}
     {%- set codes = {'%Y': 'yyyy', '%m': 'MM', '%d': 'dd', '%H': 'HH', '%M': 'mm', '%S': 'ss'} -%}

@@ -11,7 +11,7 @@
 
 {% macro contract_typed_expr(col, is_parquet) -%}
     {%- set c = adapter.quote(col.name) -%}
-    {%- set txt = "nullif(trim(cast(" ~ c ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {%- set txt = "nullif(" ~ trim_whitespace("cast(" ~ c ~ " as " ~ dbt.type_string() ~ ")") ~ ", '')" -%}
     {%- set t = col.type -%}
     {%- if t == 'enum' -%}
         case when {{ txt }} in ({% for v in col['values'] %}'{{ v }}'{{ ', ' if not loop.last }}{% endfor %}) then {{ txt }} end
@@ -51,7 +51,7 @@
         {%- for col in meta.contract_columns %}
             {{ contract_typed_expr(col, is_parquet) }} as {{ adapter.quote(col.name) }},
             {%- if not col.required and col.type not in ('string', 'json') -%}
-                {%- do flags.append("case when nullif(trim(cast(" ~ adapter.quote(col.name) ~ " as " ~ dbt.type_string() ~ ")), '') is not null and ("
+                {%- do flags.append("case when nullif(" ~ trim_whitespace("cast(" ~ adapter.quote(col.name) ~ " as " ~ dbt.type_string() ~ ")") ~ ", '') is not null and ("
                     ~ contract_typed_expr(col, is_parquet) ~ ") is null then '" ~ col.name ~ "' end") -%}
             {%- endif -%}
         {%- endfor %}
