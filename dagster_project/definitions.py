@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from .automation import daily_build_job, daily_build_schedule, ingest_job, transform_job
+from .identity.assets import identity_resolution
 from .ingest.assets import build_raw_assets
 from .ingest.sensors import landing_sensor
 from .resources import build_resources
@@ -18,7 +19,7 @@ from .transform.dbt_assets import dbt_warehouse
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or get_settings()
     return dg.Definitions(
-        assets=[*build_raw_assets(), dbt_warehouse],
+        assets=[*build_raw_assets(), dbt_warehouse, identity_resolution],
         jobs=[ingest_job, transform_job, daily_build_job],
         schedules=[daily_build_schedule],
         sensors=[landing_sensor],

@@ -1,0 +1,177 @@
+"""The matching asset: identity.int_person_records (dbt) -> identity.customer_xref and
+identity.customer_id_history (warehouse tables), in the `duckdb` pool (it writes the warehouse).
+
+`customer_xref` holds one row per person-bearing record, every run, with its customer id and how
+it got it (`match_rule`, `match_probability`). Records that carry too little to match
+(`is_resolvable` false: an anonymous caller, a WeCom nickname) get a customer of their own, as
+does every resolvable record nothing else matched: the xref never has a null customer id, so
+facts always join to a customer, and a later record that identifies such a customer merges it
+like any other (the merge is recorded). `customer_id_history` is append-only: one row per merge
+or split, dated with the business date of the run's data.
+"""
+
+
+import json
+import time
+
+import dagster as dg
+import duckdb
+
+from ..resources import DUCKDB_POOL, Warehouse
+from .config import load_config
+from .engine import Resolution, resolve
+
+PERSON_RECORDS = dg.AssetKey(["identity", "int_person_records"])
+CUSTOMER_XREF = dg.AssetKey(["identity", "customer_xref"])
+CUSTOMER_ID_HISTORY = dg.AssetKey(["identity", "customer_id_history"])
+
+XREF_COLUMNS = """
+    source_system varchar not null, source_entity varchar not null, role varchar not null,
+    source_record_id varchar not null, customer_id varchar not null, party_type varchar not null,
+    match_rule varchar not null, match_probability double, is_resolvable boolean not null,
+    is_anchor boolean not null, first_seen_date date not null, resolved_on date not null
+"""
+HISTORY_COLUMNS = """
+    event_date date not null, event_type varchar not null, from_customer_id varchar not null,
+    to_customer_id varchar not null, records bigint not null, recorded_at timestamp with time zone not null
+"""
+SIZE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, None))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table]).fetchall()[0][0])
+
+
+def write_resolution(con: duckdb.DuckDBPyConnection, resolved_on: str) -> None:
+    """Replace identity.customer_xref with temp table `xref`; append `id_events` to the history."""
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists identity")
+        con.execute(f"create or replace table identity.customer_xref ({XREF_COLUMNS})")
+        con.execute(f"""
+            insert into identity.customer_xref
+            select source_system, source_entity, role, source_record_id, customer_id, party_type, match_rule,
+                   match_probability, is_resolvable, is_anchor, first_seen_date, cast(? as date)
+            from xref
+        """, [resolved_on])
+        con.execute(f"create table if not exists identity.customer_id_history ({HISTORY_COLUMNS})")
+        con.execute("""
+            insert into identity.customer_id_history
+            select cast(? as date), event_type, from_customer_id, to_customer_id, records, now()
+            from id_events order by event_type, from_customer_id, to_customer_id
+        """, [resolved_on])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def resolution_metadata(con: duckdb.DuckDBPyConnection, res: Resolution, duplicate_probability: float) -> dict:
+    """What a data engineer looks at first: customers, cluster sizes, records per rule, duplicates."""
+    customers = dict(con.execute(
+        "select party_type, count(distinct customer_id) from xref group by 1").fetchall())
+    sizes = con.execute("select n, count(*) from (select customer_id, count(*) as n from xref group by 1) group by 1").fetchall()
+    buckets = {}
+    for lo, hi in SIZE_BUCKETS:
+        label = f"{lo}" if lo == hi else (f"{lo}-{hi}" if hi else f"{lo}+")
+        buckets[label] = int(sum(c for n, c in sizes if n >= lo and (hi is None or n <= hi)))
+    rules = dict(con.execute("select match_rule, count(*) from xref group by 1 order by 2 desc").fetchall())
+    total_customers = sum(customers.values())
+    # customers holding a record that a record of another customer matches with probability
+    # >= duplicate_probability but that the rules kept apart (a mobile alone, an ambiguity, a conflict)
+    probable = con.execute(f"""
+        select count(distinct customer_id) from (
+            select xa.customer_id from scored s
+            join named xa on xa.rid = s.a join named xb on xb.rid = s.b
+            where s.probability >= {duplicate_probability} and xa.customer_id <> xb.customer_id
+            union all
+            select xb.customer_id from scored s
+            join named xa on xa.rid = s.a join named xb on xb.rid = s.b
+            where s.probability >= {duplicate_probability} and xa.customer_id <> xb.customer_id
+        )
+    """).fetchall()[0][0]
+    unresolvable = con.execute("select count(*) from xref where not is_resolvable").fetchall()[0][0]
+    return {
+        "records": res.records,
+        "customers": total_customers,
+        "person_customers": int(customers.get("person", 0)),
+        "enterprise_customers": int(customers.get("enterprise", 0)),
+        "records_per_customer": round(res.records / total_customers, 3) if total_customers else 0.0,
+        "unresolvable_records": int(unresolvable),
+        "estimated_duplicate_rate": round(probable / total_customers, 5) if total_customers else 0.0,
+        "cluster_size_distribution": dg.MetadataValue.json(buckets),
+        "records_per_rule": dg.MetadataValue.json({k: int(v) for k, v in rules.items()}),
+        "merges": res.counts["ids"]["merges"],
+        "splits": res.counts["ids"]["splits"],
+        "candidate_pairs": res.counts["candidate_pairs"]["pairs"],
+        "training_pairs": res.model.training_pairs,
+        "pipeline_counts": dg.MetadataValue.json(res.counts),
+        "seconds_per_step": dg.MetadataValue.json(res.seconds),
+        "model": dg.MetadataValue.json(res.model.as_metadata()),
+    }
+
+
+@dg.multi_asset(
+    name="identity_resolution",
+    specs=[
+        dg.AssetSpec(CUSTOMER_XREF, deps=[PERSON_RECORDS], group_name="identity",
+                     description="One row per person-bearing record: its stable customer id, party type, match rule "
+                                 "and probability (identity/engine.py)."),
+        dg.AssetSpec(CUSTOMER_ID_HISTORY, deps=[PERSON_RECORDS], group_name="identity",
+                     description="Append-only: every merge (the older id survives) and split of customer ids, "
+                                 "dated with the run's business date."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("covers_every_person_record", asset=CUSTOMER_XREF,
+                          description="Exactly one xref row per int_person_records row."),
+        dg.AssetCheckSpec("one_party_type_per_customer", asset=CUSTOMER_XREF,
+                          description="No customer holds both an enterprise and a person."),
+        dg.AssetCheckSpec("one_valid_id_per_customer", asset=CUSTOMER_XREF,
+                          description="No customer holds two different valid resident IDs (twins stay apart)."),
+    ],
+    pool=DUCKDB_POOL,
+)
+def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Deterministic rules, Fellegi-Sunter linkage and constrained clustering over
+    identity.int_person_records; stable customer ids against the previous xref."""
+    cfg = load_config()
+    start = time.perf_counter()
+    with warehouse.connect(read_only=False) as con:
+        previous = "identity.customer_xref" if _table_exists(con, "identity", "customer_xref") else None
+        if previous:
+            con.execute("create or replace temp table previous_xref as select * from identity.customer_xref")
+            previous = "previous_xref"
+        res = resolve(con, "identity.int_person_records", cfg, previous=previous)
+        resolved_on = con.execute("select coalesce(max(first_seen_date), current_date) from xref").fetchall()[0][0]
+        write_resolution(con, str(resolved_on))
+        meta = resolution_metadata(con, res, cfg.quality.duplicate_probability)
+        history_rows = con.execute("select count(*) from identity.customer_id_history").fetchall()[0][0]
+        checks = con.execute("""
+            select
+                (select count(*) from identity.int_person_records) as person_records,
+                (select count(*) from identity.customer_xref) as xref_rows,
+                (select count(*) from (select distinct source_system, source_record_id from identity.customer_xref)) as xref_keys,
+                (select count(*) from (select customer_id from identity.customer_xref
+                                        group by 1 having count(distinct party_type) > 1)) as mixed,
+                (select count(*) from (select x.customer_id from identity.customer_xref x
+                                        join identity.int_person_records r using (source_system, source_record_id)
+                                        where r.id_no_kind in ('valid', 'upgraded_15') and r.party_type = 'person'
+                                          and coalesce(r.id_type, 'resident_id') = 'resident_id'
+                                        group by 1 having count(distinct r.id_no) > 1)) as two_ids
+        """).fetchall()[0]
+    person_records, xref_rows, xref_keys, mixed, two_ids = (int(x) for x in checks)
+    meta["seconds"] = round(time.perf_counter() - start, 2)
+    meta["resolved_on"] = str(resolved_on)
+    context.log.info("identity resolution: %s", json.dumps({k: v for k, v in meta.items() if isinstance(v, (int, float, str))}))
+    yield dg.MaterializeResult(asset_key=CUSTOMER_XREF, metadata=meta)
+    yield dg.MaterializeResult(asset_key=CUSTOMER_ID_HISTORY, metadata={
+        "merges_this_run": meta["merges"], "splits_this_run": meta["splits"], "history_rows": int(history_rows)})
+    yield dg.AssetCheckResult(check_name="covers_every_person_record", asset_key=CUSTOMER_XREF,
+                              passed=person_records == xref_rows == xref_keys,
+                              metadata={"person_records": person_records, "xref_rows": xref_rows, "distinct_keys": xref_keys})
+    yield dg.AssetCheckResult(check_name="one_party_type_per_customer", asset_key=CUSTOMER_XREF,
+                              passed=mixed == 0, metadata={"customers_mixing_party_types": mixed})
+    yield dg.AssetCheckResult(check_name="one_valid_id_per_customer", asset_key=CUSTOMER_XREF,
+                              passed=two_ids == 0, metadata={"customers_with_two_valid_ids": two_ids})

@@ -1,0 +1,51 @@
+{#-
+  Helpers of the identity layer (dbt/models/identity). Engine-specific SQL is dispatched:
+  `duckdb__` runs today, `default__` is Spark SQL (the planned second target).
+-#}
+
+{# Lower-case hex SHA-256 of a text (external_data `id_no_sha256` hashes the canonical ID). #}
+{% macro sha256_hex(expr) -%}
+    {{ return(adapter.dispatch('sha256_hex', 'insurance_cdp')(expr)) }}
+{%- endmacro %}
+{% macro default__sha256_hex(expr) -%}
+    lower(sha2({{ expr }}, 256))
+{%- endmacro %}
+{% macro duckdb__sha256_hex(expr) -%}
+    lower(sha256({{ expr }}))
+{%- endmacro %}
+
+{#
+  The earliest business date on which any version of each key of a raw table was delivered
+  (staging keeps only the current version). Stable customer ids are anchored on it: it does not
+  change when a record is updated, and a rebuild from the same lake gives the same dates.
+  Keys are trimmed exactly as contract_typed trims string columns (trim_whitespace).
+#}
+{% macro first_seen_dates(table_name, key_columns) -%}
+    select
+        {%- for k in key_columns %}
+        nullif({{ trim_whitespace("cast(" ~ adapter.quote(k) ~ " as " ~ dbt.type_string() ~ ")") }}, '') as {{ k }},
+        {%- endfor %}
+        min(cast(_business_date as date)) as first_seen_date
+    from {{ source('raw', table_name) }}
+    group by
+        {%- for k in key_columns %}
+        nullif({{ trim_whitespace("cast(" ~ adapter.quote(k) ~ " as " ~ dbt.type_string() ~ ")") }}, ''){{ ',' if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
+
+{#
+  A person's name typed at the start of a free-text remark (`王芳 13800138000 老客户`): the
+  first token when it is 2-5 Chinese characters (a middle dot allowed), else null. The remark
+  is already normalise_text'ed (single spaces).
+#}
+{% macro remark_person_name(remark) -%}
+    nullif(regexp_extract({{ remark }}, '^([\x{3400}-\x{9fff}·]{2,5})( |$)', 1), '')
+{%- endmacro %}
+
+{# Gender held in an 18-char resident ID: the 17th digit is odd for men. Null unless 17 digits. #}
+{% macro id_gender(id18) -%}
+    case
+        when {{ regexp_like("substr(" ~ id18 ~ ", 1, 17)", '^[0-9]{17}$') }}
+            then case when mod(cast(substr({{ id18 }}, 17, 1) as integer), 2) = 1 then 'M' else 'F' end
+    end
+{%- endmacro %}

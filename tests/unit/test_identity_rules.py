@@ -1,0 +1,282 @@
+"""Identity resolution rules on hand-made person records (no warehouse, no simulator).
+
+Each test builds a few int_person_records rows, runs the engine on an in-memory DuckDB and
+checks which records share a customer: the deterministic rules, the guards (twins, family
+phones, placeholders, enterprises) and the stable ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from dagster_project.identity.clustering import ConstrainedUnionFind, components
+from dagster_project.identity.config import MatchingConfigError, load_config, parse_config
+from dagster_project.identity.engine import resolve
+from dagster_project.identity.records import RECORD_COLUMNS
+from dagster_project.identity.rules import RIC_CHECK, RIC_WEIGHTS, id_typo_candidates_sql
+
+import yaml
+
+CFG = load_config()
+DAY = date(2025, 10, 1)
+
+
+def ric(body17: str) -> str:
+    """A valid resident ID from 17 digits."""
+    return body17 + RIC_CHECK[sum(int(c) * w for c, w in zip(body17, RIC_WEIGHTS)) % 11]
+
+
+ZHANG = ric("11010119800101123")      # 张伟, born 1980-01-01
+LI = ric("31010119850505234")         # 李娜
+TWIN_A = ric("44030120100707111")     # twins: same birth date, same surname
+TWIN_B = ric("44030120100707131")
+
+
+def mistype(id18: str, pos: int = 10) -> str:
+    d = (int(id18[pos]) + 3) % 10
+    return id18[:pos] + str(d) + id18[pos + 1:]
+
+
+def rec(system: str, record_id: str, *, name=None, pinyin=None, id_no=None, kind=None, mobile=None,
+        birth=None, gender=None, policy=None, role=None, relation=None, agent=None, party="person",
+        id_type=None, sha=None, unionid=None, resolvable=True, first_seen=DAY, nickname=False, junk_mobile=False):
+    if kind is None:
+        kind = "missing" if id_no is None else "valid"
+    if sha is None and id_no and kind in ("valid", "bad_check_digit") and id_type in (None, "resident_id") and party == "person":
+        sha = hashlib.sha256(id_no.encode()).hexdigest()  # as int_person_records computes it
+    entity, default_role = {
+        "policy_admin": ("policies", "holder"), "agent_crm": ("leads", "lead"), "claims": ("claims", "claimant"),
+        "call_center": ("tickets", "caller"), "app_events": ("users", "app_user"), "bank_core": ("customers", "bank_customer"),
+        "scrm_wechat": ("contacts", "wecom_contact"), "external_data": ("risk_bands", "bands_subject"),
+        "underwriting": ("uw_cases", "applicant"),
+    }[system]
+    return {
+        "source_system": system, "source_entity": entity, "role": role or default_role, "source_record_id": record_id,
+        "party_type": party, "name": name, "name_pinyin_key": pinyin, "name_is_nickname": nickname,
+        "id_type": id_type or ("resident_id" if id_no else None), "id_no": id_no,
+        "id_no_valid": {"valid": True, "upgraded_15": True, "bad_check_digit": False}.get(kind),
+        "id_no_kind": kind, "id_no_is_junk": bool(id_no) and len(set(id_no)) == 1,
+        "id_no_sha256": sha, "mobile": mobile, "mobile_valid": mobile is not None,
+        "mobile_is_junk": junk_mobile if mobile is not None else None, "birth_date": birth, "gender": gender,
+        "birth_date_from_id": date(int(id_no[6:10]), int(id_no[10:12]), int(id_no[12:14])) if kind == "valid" and id_no and id_type in (None, "resident_id") and party == "person" else None,
+        "gender_from_id": None, "wechat_id": None, "unionid": unionid, "policy_no": policy,
+        "relation_to_holder": relation, "agent_code": agent, "is_resolvable": resolvable, "first_seen_date": first_seen,
+    }
+
+
+def background(n: int = 60) -> list[dict]:
+    """People known by a valid ID, each with two records (the labelled pairs that train m/u)."""
+    rows = []
+    rng = np.random.default_rng(0)
+    surnames = [("王", "WANG"), ("陈", "CHEN"), ("刘", "LIU"), ("赵", "ZHAO")]
+    given = [("强", "QIANG"), ("敏", "MIN"), ("磊", "LEI"), ("静", "JING"), ("涛", "TAO"), ("燕", "YAN")]
+    for i in range(n):
+        s, g = surnames[i % 4], given[(i // 4) % 6]
+        idn = ric(f"5101011970{(i % 12) + 1:02d}{(i % 27) + 1:02d}{i % 1000:03d}")
+        mobile = f"139{i:08d}"
+        name, key = s[0] + g[0] + str(i), f"{s[1]} {g[1]}{i}"
+        rows.append(rec("policy_admin", f"BG{i}:holder", name=name, pinyin=key, id_no=idn, mobile=mobile, policy=f"BG{i}"))
+        rows.append(rec("bank_core", f"BGC{i}", name=name, pinyin=key, id_no=idn,
+                        mobile=mobile if rng.random() < 0.8 else None))
+        rows.append(rec("agent_crm", f"BGL{i}", name=name, pinyin=key, mobile=mobile))
+    return rows
+
+
+def run(rows: list[dict], previous: list[dict] | None = None, cfg=CFG) -> dict[str, str]:
+    con = duckdb.connect()
+    types = {"name_is_nickname": pa.bool_(), "id_no_valid": pa.bool_(), "id_no_is_junk": pa.bool_(),
+             "mobile_valid": pa.bool_(), "mobile_is_junk": pa.bool_(), "is_resolvable": pa.bool_(),
+             "birth_date": pa.date32(), "birth_date_from_id": pa.date32(), "first_seen_date": pa.date32()}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in RECORD_COLUMNS])
+    table = pa.Table.from_pylist([{c: r.get(c) for c in RECORD_COLUMNS} for r in rows], schema=schema)
+    con.register("_rows", table)
+    con.execute("create table person_records as select * from _rows")
+    prev = None
+    if previous is not None:
+        con.register("_prev", pa.Table.from_pylist(previous))
+        con.execute("create table prev as select * from _prev")
+        prev = "prev"
+    resolve(con, "person_records", cfg, previous=prev)
+    out = {r: c for r, c in con.execute("select source_record_id, customer_id from xref").fetchall()}
+    run.last = con.sql("select * from xref").to_arrow_table().to_pylist()
+    run.events = con.execute("select * from id_events").fetchall()
+    return out
+
+
+def same(ids: dict, *keys: str) -> bool:
+    return len({ids[k] for k in keys}) == 1
+
+
+# ------------------------------------------------------------------------------------ config
+
+
+def test_config_loads_and_rejects_bad_values():
+    assert CFG.linkage.link_probability < 1
+    doc = yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8"))
+    doc["linkage"]["link_probability"] = 1.5
+    with pytest.raises(MatchingConfigError, match="link_probability"):
+        parse_config(doc)
+    doc = yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8"))
+    doc["linkage"]["surprise"] = 1
+    with pytest.raises(MatchingConfigError, match="unknown keys"):
+        parse_config(doc)
+    doc = yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8"))
+    doc["blocking"]["rules"] = ["mobile", "horoscope"]
+    with pytest.raises(MatchingConfigError, match="horoscope"):
+        parse_config(doc)
+    doc = yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8"))
+    del doc["deterministic"]["same_bad_id"]
+    with pytest.raises(MatchingConfigError, match="missing keys"):
+        parse_config(doc)
+
+
+# ------------------------------------------------------------------------------- primitives
+
+
+def test_typo_candidates_recover_the_valid_id():
+    con = duckdb.connect()
+    for pos in range(6, 17):
+        bad = mistype(ZHANG, pos)
+        cands = {c for _, c in con.execute(f"select * from ({id_typo_candidates_sql(repr(bad))})").fetchall()}
+        assert ZHANG in cands
+        assert len(cands) <= 18
+        assert all(ric(c[:17]) == c for c in cands)  # every candidate passes the check digit
+
+
+def test_constrained_union_find_keeps_anchors_and_conflicts_apart():
+    uf = ConstrainedUnionFind(5, anchors={0: "A", 1: "B"}, conflicts=[(2, 3)])
+    assert uf.union(0, 2)
+    assert not uf.union(2, 1)      # would join anchors A and B
+    assert uf.union(3, 4)
+    assert not uf.union(4, 0)      # 4's set holds 3, which conflicts with 2 in 0's set
+    labels = uf.labels()
+    assert labels[2] == labels[0] and labels[1] == 1 and labels[3] == labels[4] == 3
+    assert list(components(4, np.array([0, 2]), np.array([1, 3]))) == [0, 0, 2, 2]
+
+
+# ---------------------------------------------------------------------- deterministic rules
+
+
+def test_a_valid_id_is_decisive_and_two_valid_ids_never_merge():
+    rows = background() + [
+        rec("policy_admin", "P1:holder", name="张伟", pinyin="ZHANG WEI", id_no=ZHANG, policy="P1"),
+        rec("bank_core", "C1", name="ZHANG WEI", pinyin="ZHANG WEI", id_no=ZHANG, id_type="resident_id"),
+        rec("app_events", "U1", name="张伟", pinyin="ZHANG WEI", id_no=ZHANG, mobile="13712345670"),
+        # a namesake born the same day, other ID, same mobile: never the same customer
+        rec("agent_crm", "L1", name="张伟", pinyin="ZHANG WEI", id_no=ric("11010119800101155"), mobile="13712345670"),
+    ]
+    ids = run(rows)
+    assert same(ids, "P1:holder", "C1", "U1")
+    assert ids["L1"] != ids["P1:holder"]
+
+
+def test_typo_hash_and_self_relation_join_the_id():
+    rows = background() + [
+        rec("policy_admin", "P1:holder", name="张伟", pinyin="ZHANG WEI", id_no=ZHANG, policy="P1"),
+        rec("policy_admin", "P1:insured", name="张伟", pinyin="ZHANG WEI", policy="P1", role="insured", relation="self"),
+        rec("claims", "CL1", name="张伟", pinyin="ZHANG WEI", id_no=mistype(ZHANG), kind="bad_check_digit", policy="P1"),
+        rec("external_data", "h1", sha=hashlib.sha256(ZHANG.encode()).hexdigest()),
+        rec("external_data", "h2", sha=hashlib.sha256(b"nobody").hexdigest()),
+    ]
+    ids = run(rows)
+    assert same(ids, "P1:holder", "P1:insured", "CL1", "h1")
+    assert ids["h2"] != ids["h1"]
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert rules["CL1"] == "id_typo" and rules["h1"] == "id_hash" and rules["P1:insured"] == "policy_self"
+    assert rules["h2"] == "singleton"
+
+
+def test_enterprise_never_joins_a_person_and_placeholders_never_link():
+    uscc = "91310000MA1FL0000X"
+    rows = background() + [
+        rec("policy_admin", "G1:holder", name="上海某某科技有限公司", id_no=uscc, party="enterprise",
+            id_type="unified_social_credit_code", mobile="13800138001", policy="G1"),
+        rec("bank_core", "C9", name="上海某某科技有限公司", id_no=uscc, party="enterprise", id_type="unified_social_credit_code"),
+        rec("app_events", "U9", name="上海某某科技有限公司", pinyin="SHANG HAI", mobile="13800138001"),
+        # placeholders: the same junk mobile and the same junk ID on strangers
+        rec("app_events", "J1", mobile="13800000000", junk_mobile=True, resolvable=False),
+        rec("app_events", "J2", mobile="13800000000", junk_mobile=True, resolvable=False),
+        rec("bank_core", "J3", name="刘洋", pinyin="LIU YANG", id_no="000000000000000000", id_type="passport", kind="unchecked"),
+        rec("bank_core", "J4", name="周杰", pinyin="ZHOU JIE", id_no="000000000000000000", id_type="passport", kind="unchecked"),
+    ]
+    ids = run(rows)
+    assert same(ids, "G1:holder", "C9")
+    assert ids["U9"] != ids["G1:holder"]
+    assert len({ids["J1"], ids["J2"], ids["J3"], ids["J4"]}) == 4
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert rules["J1"] == rules["J2"] == "unresolvable"
+
+
+# --------------------------------------------------------------------------------- guards
+
+
+def test_twins_sharing_birth_surname_and_phone_stay_apart():
+    home = "13655556666"
+    rows = background() + [
+        rec("policy_admin", "T1:insured", name="黄明华", pinyin="HUANG MINGHUA", id_no=TWIN_A, policy="T1", role="insured",
+            relation="child"),
+        rec("policy_admin", "T2:insured", name="黄明花", pinyin="HUANG MINGHUA", id_no=TWIN_B, policy="T2", role="insured",
+            relation="child"),
+        rec("claims", "CT1", name="黄明华", pinyin="HUANG MINGHUA", id_no=TWIN_A, mobile=home, policy="T1"),
+        rec("claims", "CT2", name="黄明花", pinyin="HUANG MINGHUA", id_no=TWIN_B, mobile=home, policy="T2"),
+        # a claim without ID whose name is a homophone of both: it may join neither wrongly
+        rec("claims", "CT3", name="黄明化", pinyin="HUANG MINGHUA", mobile=home, policy="T9"),
+    ]
+    ids = run(rows)
+    assert ids["T1:insured"] != ids["T2:insured"]
+    assert same(ids, "T1:insured", "CT1") and same(ids, "T2:insured", "CT2")
+    assert ids["CT3"] not in (ids["CT1"], ids["CT2"])  # equally close to both twins: joins neither
+
+
+def test_family_members_sharing_a_mobile_are_not_merged():
+    phone = "13911112222"
+    rows = background() + [
+        rec("policy_admin", "F1:holder", name="王建国", pinyin="WANG JIANGUO", id_no=ric("11010119700303123"),
+            mobile=phone, policy="F1"),
+        rec("bank_core", "FC1", name="王建国", pinyin="WANG JIANGUO", id_no=ric("11010119700303123"), mobile=phone),
+        # his wife and his son use the same phone: different names
+        rec("call_center", "TK1", name="李秀英", pinyin="LI XIUYING", mobile=phone, policy="F1"),
+        rec("agent_crm", "LD1", name="王小明", pinyin="WANG XIAOMING", mobile=phone),
+        # a caller with only the phone: may be anyone in the household -> own customer
+        rec("call_center", "TK2", mobile=phone),
+        # the holder himself calling: name and phone agree
+        rec("call_center", "TK3", name="王建国", pinyin="WANG JIANGUO", mobile=phone),
+    ]
+    ids = run(rows)
+    assert ids["TK1"] != ids["F1:holder"]
+    assert ids["LD1"] != ids["F1:holder"]
+    assert ids["TK2"] != ids["F1:holder"]
+    assert same(ids, "F1:holder", "FC1", "TK3")
+
+
+# ----------------------------------------------------------------------------- stable ids
+
+
+def test_ids_survive_a_second_run_and_a_merge_keeps_the_older_id():
+    early, late, later = date(2025, 9, 1), date(2025, 10, 1), date(2025, 10, 2)
+    zhao = ric("32010119900909123")
+    day1 = background() + [
+        rec("agent_crm", "X1", name="赵敏", pinyin="ZHAO MIN", mobile="13566667777", first_seen=early),
+        rec("app_events", "Y1", name="赵敏", pinyin="ZHAO MIN", id_no=zhao, first_seen=late),
+    ]
+    first = run(day1)
+    assert first["X1"] != first["Y1"]          # nothing links them yet
+    previous = run.last
+    # the same data again: every id kept, nothing recorded
+    assert run(day1, previous=previous) == first and run.events == []
+    # day 2: a bank record carries both the ID and the mobile -> the two customers merge
+    day2 = day1 + [rec("bank_core", "Z1", name="赵敏", pinyin="ZHAO MIN", id_no=zhao, mobile="13566667777",
+                       first_seen=later)]
+    second = run(day2, previous=previous)
+    assert same(second, "X1", "Y1", "Z1")
+    assert second["X1"] == first["X1"]         # the older customer (first seen earlier) survives
+    assert ("merge", first["Y1"], first["X1"]) in {e[:3] for e in run.events}
+    assert all(second[k] == v for k, v in first.items() if k not in ("Y1",))
+    # a rebuild from scratch names every record the same way
+    assert run(day2) == second
