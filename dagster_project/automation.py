@@ -19,9 +19,12 @@ from .sources.contract import load_contract
 
 BUSINESS_TZ = ZoneInfo(load_contract().timezone)
 
+# Ingest steps are light (a file each, DuckDB parallelises inside a step): one process per run
+# instead of one per step saves seconds per entity when the UI, sensor or a backfill launches it.
 ingest_job = dg.define_asset_job(
     INGEST_JOB,
     selection=dg.AssetSelection.groups(RAW_GROUP),
+    executor_def=dg.in_process_executor,
     description="Load one business date's delivered files into the raw lake (quarantine + reconciliation).",
 )
 
@@ -34,6 +37,7 @@ transform_job = dg.define_asset_job(
 daily_build_job = dg.define_asset_job(
     "daily_build",
     selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
     description="The full daily build: ingest one business date, then everything downstream.",
 )
 
