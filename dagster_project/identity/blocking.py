@@ -79,7 +79,9 @@ def prepare_matching_view(con: duckdb.DuckDBPyConnection) -> None:
             where r.nkey is not null and not r.nick and ua.unit_anchor is not null and r.party_type = 'person'
             group by r.nkey
         )
-        select r.*, d.unit, ua.unit_anchor, ua.unit_anchor is not null as anchored, h.fam,
+        select r.rid, r.source_system, r.party_type, r.resolvable, r.anchor, r.bad_id, r.mob, r.nm, r.nick, r.nkey,
+               r.surname, r.latin, r.birth, r.gender, r.pol, r.prole, r.relation, r.agent,
+               d.unit, ua.unit_anchor, ua.unit_anchor is not null as anchored, h.fam,
                coalesce(r.anchor, 'R:' || r.bad_id) as id_form, coalesce(mo.mob_owners, 0) as mob_owners,
                case when r.mob is not null then count(*) over (partition by d.unit, r.mob) end as unit_mob_records,
                coalesce(no.name_owners, 0) as name_owners,

@@ -56,11 +56,18 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    memory_limit_gb: float
+    threads: int
+
+
+@dataclass(frozen=True)
 class MatchingConfig:
     deterministic: DeterministicConfig
     blocking: BlockingConfig
     linkage: LinkageConfig
     quality: QualityConfig
+    engine: EngineConfig
 
 
 def _section(doc: dict[str, Any], name: str, cls) -> Any:
@@ -113,6 +120,7 @@ def parse_config(doc: Any) -> MatchingConfig:
         blocking=_section(doc, "blocking", BlockingConfig),
         linkage=_section(doc, "linkage", LinkageConfig),
         quality=_section(doc, "quality", QualityConfig),
+        engine=_section(doc, "engine", EngineConfig),
     )
     b, lk, q = cfg.blocking, cfg.linkage, cfg.quality
     bad = sorted(set(b.rules) - set(BLOCKING_RULES))
@@ -129,6 +137,8 @@ def parse_config(doc: Any) -> MatchingConfig:
     _check(lk.id_one_off_bits > 0 and lk.id_same_bad_bits > 0, "linkage.id_one_off_bits / id_same_bad_bits: > 0")
     _check(lk.id_conflict_bits < 0, "linkage.id_conflict_bits: < 0")
     _check(0.0 < q.duplicate_probability < 1.0, "quality.duplicate_probability: in (0, 1)")
+    _check(0.25 <= cfg.engine.memory_limit_gb <= 1024, "engine.memory_limit_gb: in [0.25, 1024]")
+    _check(1 <= cfg.engine.threads <= 256, "engine.threads: in [1, 256]")
     return cfg
 
 

@@ -84,9 +84,8 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
         join unit_anchor aa on aa.unit = e.ua join unit_anchor ab on ab.unit = e.ub
         where not (e.ua in (select u from ambiguous) and ab.unit_anchor is not null)
           and not (e.ub in (select u from ambiguous) and aa.unit_anchor is not null)
-        order by e.w desc, e.ua, e.ub
     """)
-    ua, ub, p = con.execute("select ua, ub, p from uedges_kept").fetchnumpy().values()
+    ua, ub, p = con.execute("select ua, ub, p from uedges_kept order by w desc, ua, ub").fetchnumpy().values()
     conflicts = con.execute(f"""
         select distinct dx.unit, dy.unit
         from scored s join det dx on dx.rid = s.a join det dy on dy.rid = s.b
@@ -158,6 +157,9 @@ def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, pr
         seconds[name] = round(now - t, 3)
         t = now
 
+    con.execute(f"set memory_limit = '{cfg.engine.memory_limit_gb}GB'")
+    con.execute(f"set threads = {cfg.engine.threads}")
+    con.execute("set preserve_insertion_order = false")  # every order that matters is explicit
     n = prepare_records(con, source)
     lap("records")
     counts["deterministic_edges"] = deterministic_units(con, n, cfg.deterministic)

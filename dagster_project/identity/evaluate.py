@@ -7,7 +7,9 @@ source_record_id, customer_id); `truth` a relation with the columns of
 
 - pairwise precision / recall over record pairs (same customer vs same true person),
 - duplicate rate: the share of records whose true person is split over more than one customer,
-- household merges: customers holding two different people of one household,
+- household merges: customers holding two different people of one household, and of those the
+  merges *by a shared mobile alone* (with `records` given): the two people's records in the
+  customer share a mobile but no name (pinyin key),
 - party mixes: customers holding an enterprise and a person.
 
 `resolvable_only=True` scores only records the resolution marked resolvable (predicted must
@@ -20,8 +22,8 @@ bands record hashing an ID no other record carries): no resolver can link them. 
 also reported against the *linkable* truth: the records of a person are split into the
 connected components of "shares linking evidence" (same or one-digit-off ID or its hash,
 same WeChat account, insured `self` with the holder, or the same name or pinyin key together
-with the same mobile, birth date, agent, policy or policy holder), and only pairs inside one
-component count. A name alone is not evidence (namesakes), nor a mobile alone: the acceptance
+with the same mobile, birth date, policy or policy holder, or with the same agent when no
+other person of that agent carries the name), and only pairs inside one component count. A name alone is not evidence (namesakes), nor a mobile alone: the acceptance
 rules forbid linking household members by a shared phone, so a record known only by a mobile
 cannot be placed. Precision is always over all pairs.
 """
@@ -46,6 +48,7 @@ class Score:
     duplicate_rate: float
     household_merges: int
     party_mixes: int
+    household_mobile_merges: int | None = None
     linkable_pairs: int | None = None
     linkable_recall: float | None = None
     linkable_duplicate_rate: float | None = None
@@ -57,6 +60,8 @@ class Score:
         text = (f"precision {self.precision:.4f}  recall {self.recall:.4f}  duplicate rate {self.duplicate_rate:.4f}  "
                 f"({self.records:,} records, {self.persons:,} persons, {self.customers:,} customers, "
                 f"household merges {self.household_merges}, party mixes {self.party_mixes})")
+        if self.household_mobile_merges is not None:
+            text += f"\n  household merges by a shared mobile alone: {self.household_mobile_merges}"
         if self.linkable_recall is not None:
             text += (f"\n  linkable: recall {self.linkable_recall:.4f}  duplicate rate {self.linkable_duplicate_rate:.4f}"
                      f"  ({self.linkable_pairs:,} of {self.true_pairs:,} true pairs linkable)")
@@ -87,9 +92,15 @@ def linkable_components(con: duckdb.DuckDBPyConnection, records: str, truth: str
         select split_part(source_record_id, ':', 1) as pol, any_value(person_id) as holder_person
         from {truth} where source_system = 'policy_admin' and role = 'holder' group by 1
     """)
+    # a name and an agent identify someone only when no other person of that agent has the name
     con.execute("""
         create or replace temp table _ev as
-        select _ev.*, h.holder_person from _ev left join _holder h using (pol)
+        with agent_names as (
+            select agent_code, nkey, count(distinct person_id) as holders from _ev
+            where agent_code is not null and nkey is not null group by all
+        )
+        select _ev.*, h.holder_person, coalesce(a.holders = 1, false) as agent_name_unique
+        from _ev left join _holder h using (pol) left join agent_names a using (agent_code, nkey)
     """)
     pairs = con.execute("""
         select x.i, y.i from _ev x join _ev y on x.person_id = y.person_id and x.i < y.i
@@ -97,7 +108,8 @@ def linkable_components(con: duckdb.DuckDBPyConnection, records: str, truth: str
            or (length(x.idn) = 18 and length(y.idn) = 18 and hamming(x.idn, y.idn) = 1)
            or (x.pol = y.pol and x.source_system = 'policy_admin' and y.source_system = 'policy_admin'
                and coalesce(x.relation_to_holder, y.relation_to_holder) = 'self')
-           or (x.nkey = y.nkey and (x.mob = y.mob or x.birth = y.birth or x.agent_code = y.agent_code or x.pol = y.pol
+           or (x.nkey = y.nkey and (x.mob = y.mob or x.birth = y.birth or x.pol = y.pol
+               or (x.agent_code = y.agent_code and x.agent_name_unique)
                or x.holder_person = y.holder_person))
     """).fetchnumpy()
     n = con.execute("select count(*) from _ev").fetchall()[0][0]
@@ -159,6 +171,23 @@ def score(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, resolvable
         lp, lc, lsplit, ln = (int(x or 0) for x in lrow)
         linkable = {"linkable_pairs": lp, "linkable_recall": lc / lp if lp else 1.0,
                     "linkable_duplicate_rate": lsplit / ln if ln else 0.0}
+        linkable["household_mobile_merges"] = int(con.execute(f"""
+            with s as (
+                select k.customer_id, k.person_id, k.household_id,
+                       case when r.mobile_valid and not r.mobile_is_junk then r.mobile end as mob,
+                       replace(r.name_pinyin_key, ' ', '') as nkey
+                from _scored_keys k join {records} r using (source_system, source_record_id)
+                where k.household_id is not null
+            ),
+            pairs as (
+                select a.customer_id, a.person_id as pa, b.person_id as pb,
+                       bool_or(a.mob = b.mob) as share_mobile, bool_or(a.nkey = b.nkey) as share_name
+                from s a join s b on a.customer_id = b.customer_id and a.household_id = b.household_id
+                                 and a.person_id < b.person_id
+                group by all
+            )
+            select count(distinct customer_id) from pairs where share_mobile and not share_name
+        """).fetchall()[0][0])
         con.execute("drop table _linkable")
     con.execute("drop table _scored")
     con.execute("drop table _scored_keys")

@@ -63,6 +63,7 @@ def others(attr: str) -> str:
 
 def comparison_levels_sql(pairs: str, common_name_holders: int) -> str:
     """SQL: (a, b, <comparison levels>, id_level, holder_insured_other) for the pairs (a, b) of `pairs`."""
+    name_others = others("name")
     return f"""
         select p.a, p.b,
             case
@@ -70,8 +71,8 @@ def comparison_levels_sql(pairs: str, common_name_holders: int) -> str:
                 when (x.nm = y.nm and not (x.nick and y.nick))
                      or (not x.nick and not y.nick and (x.latin or y.latin) and x.nkey = y.nkey) then
                     case
-                        when {others('name')} <= 0 then 'exact'
-                        when {others('name')} < {common_name_holders} then 'exact_shared'
+                        when {name_others} <= 0 then 'exact'
+                        when {name_others} < {common_name_holders} then 'exact_shared'
                         else 'exact_common'
                     end
                 when x.nick or y.nick then 'null'
@@ -178,6 +179,13 @@ def score_pairs(con: duckdb.DuckDBPyConnection, model: FSModel, cfg: LinkageConf
     """Temp table `out`(a, b, <levels>, id_level, holder_insured_other, pattern_bits,
     pattern_support, weight, probability) for the pairs of `pairs`."""
     con.execute(f"create or replace temp table _levels as {comparison_levels_sql(pairs, cfg.common_name_holders)}")
+    # a level the labelled pairs never show (a caller's policy: callers carry no ID) says nothing
+    # the model knows: it is read as null (marginalised), not as the training prior
+    for comp in COMPARISONS:
+        con.execute(f"""
+            update _levels set {comp} = 'null'
+            where {comp} <> 'null' and {comp} not in (select distinct {comp} from train_patterns)
+        """)
     con.execute("create or replace temp table _weights (comparison varchar, level varchar, w double)")
     rows = [(c, lv, w) for (c, lv), w in model.weights.items()]
     if rows:

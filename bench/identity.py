@@ -1,0 +1,100 @@
+"""Benchmark: identity resolution at 100k, 1M and 3M person records, with quality figures.
+
+    .venv/bin/python bench/identity.py                                  # 100k, 1M, 3M records
+    .venv/bin/python bench/identity.py --records 100000 --work /tmp/idbench --keep
+
+For each size the person records are produced the way the platform produces them: the simulator
+writes a landing area (persons = records / 2.72, one business date: the initial load with every
+system's history), the ingest loads the person-bearing entities, dbt builds the staging models
+and identity.int_person_records. That preparation is not timed and is cached in --work.
+
+Then the matching (identity/engine.py `resolve`: deterministic rules, blocking, training,
+Fellegi-Sunter scoring, clustering, stable ids) runs in a child process over the warehouse,
+so its wall time and peak resident memory are the matching's alone. The result is scored
+against the simulator's truth (identity/evaluate.py): pairwise precision and recall, the
+duplicate rate, and recall / duplicate rate against the linkable truth.
+Targets (issue 3): 1M records < 60 s, 3M < 3 min, peak memory < 4 GB at 3M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RECORDS_PER_PERSON = 2.72  # simulator, one business date (initial load)
+
+
+def prepare(work: Path, records: int, seed: int) -> Path:
+    """Simulate, ingest and build int_person_records once per size (cached)."""
+    from tests.fixtures.identity import LeanWarehouse
+
+    wh = LeanWarehouse(work / f"records_{records}")
+    done = wh.root / "prepared.json"
+    if done.exists():
+        return wh.root
+    started = time.perf_counter()
+    wh.simulate(persons=int(records / RECORDS_PER_PERSON), days=1, seed=seed)
+    wh.ingest()
+    wh.build_person_records()
+    done.write_text(json.dumps({"records": records, "seed": seed, "seconds": round(time.perf_counter() - started, 1)}))
+    return wh.root
+
+
+def match(root: Path) -> dict:
+    """Child process: resolve the warehouse's person records; time, peak memory, quality."""
+    import duckdb
+
+    from dagster_project.identity.config import load_config
+    from dagster_project.identity.engine import resolve
+    from dagster_project.identity.evaluate import score
+
+    con = duckdb.connect()
+    con.execute(f"attach '{root / 'warehouse' / 'cdp.duckdb'}' as wh (read_only)")
+    started = time.perf_counter()
+    res = resolve(con, "wh.identity.int_person_records", load_config())
+    seconds = time.perf_counter() - started
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    con.execute(f"create view truth as select * from '{root / 'truth' / 'person_records.parquet'}'")
+    s = score(con, "xref", "truth", records="wh.identity.int_person_records")
+    return {"records": res.records, "seconds": round(seconds, 1), "peak_gb": round(peak_gb, 2),
+            "steps": res.seconds, "score": s.as_dict()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--records", type=int, nargs="*", default=[100_000, 1_000_000, 3_000_000])
+    p.add_argument("--work", default=str(ROOT / "data" / "bench" / "identity"))
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--match", default=None, help=argparse.SUPPRESS)  # child process entry
+    args = p.parse_args()
+    if args.match:
+        print(json.dumps(match(Path(args.match))))
+        return
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{'records':>10} {'seconds':>8} {'peak GB':>8} {'precision':>9} {'recall':>7} {'dup rate':>8} "
+          f"{'link.recall':>11} {'link.dup':>8}  steps (s)")
+    for n in args.records:
+        root = prepare(work, n, args.seed)
+        out = subprocess.run([sys.executable, __file__, "--match", str(root)], capture_output=True, text=True,
+                             cwd=ROOT, env=os.environ.copy())
+        if out.returncode != 0:
+            raise SystemExit(out.stderr[-4000:])
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        s = r["score"]
+        print(f"{r['records']:>10,} {r['seconds']:>8.1f} {r['peak_gb']:>8.2f} {s['precision']:>9.4f} {s['recall']:>7.4f} "
+              f"{s['duplicate_rate']:>8.4f} {s['linkable_recall']:>11.4f} {s['linkable_duplicate_rate']:>8.4f}  "
+              f"{json.dumps(r['steps'])}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
