@@ -16,8 +16,10 @@ import time
 
 import dagster as dg
 import duckdb
+import yaml
 
 from ..resources import DUCKDB_POOL, Warehouse
+from ..settings import DBT_PROJECT_DIR
 from .config import load_config
 from .engine import Resolution, resolve
 
@@ -25,17 +27,17 @@ PERSON_RECORDS = dg.AssetKey(["identity", "int_person_records"])
 CUSTOMER_XREF = dg.AssetKey(["identity", "customer_xref"])
 CUSTOMER_ID_HISTORY = dg.AssetKey(["identity", "customer_id_history"])
 
-XREF_COLUMNS = """
-    source_system varchar not null, source_entity varchar not null, role varchar not null,
-    source_record_id varchar not null, customer_id varchar not null, party_type varchar not null,
-    match_rule varchar not null, match_probability double, is_resolvable boolean not null,
-    is_anchor boolean not null, first_seen_date date not null, resolved_on date not null
-"""
-HISTORY_COLUMNS = """
-    event_date date not null, event_type varchar not null, from_customer_id varchar not null,
-    to_customer_id varchar not null, records bigint not null, recorded_at timestamp with time zone not null
-"""
+# the tables' columns and types are described once, in the dbt source both sides read
+SOURCES_YAML = DBT_PROJECT_DIR / "models" / "identity" / "_identity__sources.yml"
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, None))
+
+
+def table_columns(table: str) -> str:
+    """`name type, ...` of a table of dbt source `identity` (its YAML `data_type`s)."""
+    doc = yaml.safe_load(SOURCES_YAML.read_text(encoding="utf-8"))
+    source = next(s for s in doc["sources"] if s["name"] == "identity")
+    spec = next(t for t in source["tables"] if t["name"] == table)
+    return ", ".join(f'"{c["name"]}" {c["data_type"]}' for c in spec["columns"])
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -49,14 +51,14 @@ def write_resolution(con: duckdb.DuckDBPyConnection, resolved_on: str) -> None:
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists identity")
-        con.execute(f"create or replace table identity.customer_xref ({XREF_COLUMNS})")
+        con.execute(f"create or replace table identity.customer_xref ({table_columns('customer_xref')})")
         con.execute(f"""
             insert into identity.customer_xref
             select source_system, source_entity, role, source_record_id, customer_id, party_type, match_rule,
                    match_probability, is_resolvable, is_anchor, first_seen_date, cast(? as date)
             from xref
         """, [resolved_on])
-        con.execute(f"create table if not exists identity.customer_id_history ({HISTORY_COLUMNS})")
+        con.execute(f"create table if not exists identity.customer_id_history ({table_columns('customer_id_history')})")
         con.execute("""
             insert into identity.customer_id_history
             select cast(? as date), event_type, from_customer_id, to_customer_id, records, now()
@@ -139,8 +141,9 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
     cfg = load_config()
     start = time.perf_counter()
     with warehouse.connect(read_only=False) as con:
-        previous = "identity.customer_xref" if _table_exists(con, "identity", "customer_xref") else None
-        if previous:
+        previous = None
+        if _table_exists(con, "identity", "customer_xref") and con.execute(
+                "select count(*) from identity.customer_xref").fetchall()[0][0] > 0:
             con.execute("create or replace temp table previous_xref as select * from identity.customer_xref")
             previous = "previous_xref"
         res = resolve(con, "identity.int_person_records", cfg, previous=previous)
