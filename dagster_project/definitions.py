@@ -11,6 +11,7 @@ from .automation import daily_build_job, daily_build_schedule, ingest_job, trans
 from .identity.assets import identity_resolution
 from .ingest.assets import build_raw_assets
 from .ingest.sensors import landing_sensor
+from .quality.checks import with_quality_checks
 from .resources import build_resources
 from .settings import Settings, get_settings
 from .transform.dbt_assets import dbt_warehouse
@@ -18,13 +19,14 @@ from .transform.dbt_assets import dbt_warehouse
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or get_settings()
-    return dg.Definitions(
+    # quality checks (GX suites, SLAs) attach to every asset defined here, mart suites as their tables appear
+    return with_quality_checks(dg.Definitions(
         assets=[*build_raw_assets(), dbt_warehouse, identity_resolution],
         jobs=[ingest_job, transform_job, daily_build_job],
         schedules=[daily_build_schedule],
         sensors=[landing_sensor],
         resources=build_resources(settings),
-    )
+    ))
 
 
 defs = build_definitions()

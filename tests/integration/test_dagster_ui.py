@@ -94,6 +94,8 @@ def test_dagster_dev_loads_the_whole_platform(tmp_path):
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
     for e in load_contract().entities:
         raw = nodes[f"raw/{e.system}/{e.name}"]
-        assert {c["name"] for c in raw["assetChecksOrError"]["checks"]} == {
-            "rows_reconcile", "contract_conformance", "quarantine_rate"}
+        checks = {c["name"] for c in raw["assetChecksOrError"]["checks"]}
+        assert {"rows_reconcile", "contract_conformance", "quarantine_rate"} <= checks
+        # the quality layer's suite (generated from the contract) and delivery SLAs
+        assert {"gx_schema", "gx_required_not_null", "gx_key_unique", "sla_delivery_freshness", "sla_volume"} <= checks
         assert f"staging/stg_{e.qualified_name}" in nodes
