@@ -61,6 +61,7 @@ class BuildSummary:
     failed_checks: list[str] = field(default_factory=list)
     failed_runs: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # runs whose failure kept the transform from running
 
     def add_run(self, result, label: str) -> None:
         if not result.success:
@@ -119,7 +120,10 @@ class BuildSummary:
             if len(shown) > 30:
                 console.print(f"  ... and {len(shown) - 30} more (see the Dagster UI)")
         if self.failed_runs:
-            console.print(f"[red]failed runs: {', '.join(self.failed_runs)}[/red]")
+            console.print(f"[red]failed runs: {escape(', '.join(self.failed_runs))}[/red]")
+        if self.blocked:
+            console.print("[red]transform not run: the failed ingest runs above carry a critical check failure or a "
+                          "load error; fix the delivery (or re-deliver it) and build again[/red]")
 
 
 # --------------------------------------------------------------------------- build
@@ -166,7 +170,10 @@ def run_build(
             summary.add_run(result, f"ingest {d}")
             progress.advance(task)
         progress.update(task, description="ingest business dates")
-        if transform:
+        if transform and summary.failed_runs:
+            # a critical (blocking) check failed or a load broke: analysts never get marts built on it
+            summary.blocked = list(summary.failed_runs)
+        elif transform:
             t2 = progress.add_task("transform (dbt build + downstream)", total=1)
             result = defs.resolve_job_def("transform").execute_in_process(
                 instance=instance, run_config=run_config, raise_on_error=False
@@ -177,11 +184,14 @@ def run_build(
 
 
 def _print_where_to_look(console) -> None:
+    from .quality.gx_runner import data_docs_dir
+
     s = get_settings()
     console.print("\n[bold]Where to look[/bold]")
     console.print(
         f"  warehouse (DuckDB): {s.warehouse_path}\n"
         f"  raw lake (Parquet): {s.raw_dir}   quarantine: {s.quarantine_dir}\n"
+        f"  data quality:       {data_docs_dir() / 'index.html'} (GX Data Docs), table marts.dq_sla_daily\n"
         f"  Dagster UI:         DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev  ->  http://127.0.0.1:3000\n"
         f"  query a model:      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{s.warehouse_path}', "
         "read_only=True).sql('select * from staging.stg_policy_admin__policies limit 5'))\"",

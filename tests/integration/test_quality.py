@@ -273,3 +273,15 @@ def test_critical_failures_block_downstream_in_the_same_run(critical_day):
     failed_steps = {ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE"}
     assert any(k.startswith("raw_quality") for k in failed_steps)
     assert sla_config().is_critical("raw", "schema") and sla_config().is_critical("raw", "key_unique")
+
+
+def test_cdp_build_does_not_transform_over_a_critical_failure(critical_day, platform_env, tmp_path):
+    from dagster_project.cli import ensure_dagster_home, run_build
+
+    root, day, _, _ = critical_day
+    with platform_env({**_env(root), "DAGSTER_HOME": str(tmp_path / "dagster_home")}):
+        ensure_dagster_home()
+        summary = run_build(dates=[day.isoformat()])
+    assert summary.failed_runs == [f"ingest {day.isoformat()}"]
+    assert summary.blocked == summary.failed_runs
+    assert not [layer for layer in summary.checks if layer != "raw"], "no check ran downstream of raw"
