@@ -34,6 +34,7 @@ import yaml
 from ..settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from ..sources.contract import Contract, Entity, load_contract
 from .thresholds import SlaConfig, sla_config
+from ..sources.generated import sync_generated_files
 
 SUITES_YAML = Path(__file__).with_name("suites.yaml")
 DQ_CONFIG_MACRO = DBT_PROJECT_DIR / "macros" / "quality" / "dq_config.sql"
@@ -314,22 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a committed file differs")
     args = parser.parse_args(argv)
-    stale = []
-    for path, text in outputs().items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        if args.check:
-            stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
-    if stale:
-        for p in stale:
-            print(f"stale: {p} (run {GENERATOR})", file=sys.stderr)
-        return 1
-    return 0
+    return sync_generated_files(outputs(), check=args.check, generator=GENERATOR)
 
 
 if __name__ == "__main__":

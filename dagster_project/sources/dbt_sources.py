@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from dagster_project.sources.contract import LINEAGE_COLUMNS, Column, Contract, Entity, load_contract
+from .generated import sync_generated_files
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 SOURCES_PATH = DBT_DIR / "models" / "staging" / "_raw__sources.yml"
@@ -291,21 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a generated file differs from the contract")
     args = parser.parse_args(argv)
-    stale = []
-    for path, text in outputs().items():
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current == text:
-            continue
-        if args.check:
-            stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
-    if stale:
-        print(f"stale: {', '.join(map(str, stale))}: run python -m dagster_project.sources.dbt_sources", file=sys.stderr)
-        return 1
-    return 0
+    return sync_generated_files(outputs(), check=args.check, generator="python -m dagster_project.sources.dbt_sources")
 
 
 if __name__ == "__main__":
