@@ -43,6 +43,9 @@ def setup() -> None:
     if STAMP.exists() and STAMP.read_text() == _fingerprint():
         return
     if not (BIN / "uv").exists():
+        # a venv made by another tool (uv venv, virtualenv --without-pip) may lack pip
+        if subprocess.run([BIN / "python", "-m", "pip", "--version"], capture_output=True).returncode:
+            _run([BIN / "python", "-m", "ensurepip", "--upgrade"])
         _run([BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"uv=={UV_VERSION}"])
     _run([BIN / "uv", "pip", "install", "--quiet", "--python", BIN / "python", "-r", "requirements.lock"])
     _run([BIN / "uv", "pip", "install", "--quiet", "--python", BIN / "python", "--no-deps", "-e", "."])
