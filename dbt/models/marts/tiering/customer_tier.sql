@@ -13,13 +13,7 @@
     service tier the one tier_service_rules row matching (value tier, risk grade, loyalty grade),
                  then an approved manual override (tier_overrides) on top
 -#}
-{%- set feature_names = [] -%}
-{%- if execute -%}
-  {%- set node = graph.nodes.get('model.insurance_cdp.int_tiering_customer_features') -%}
-  {%- for name in (node.columns.keys() if node else []) if name.startswith('f_') -%}
-    {%- do feature_names.append(name) -%}
-  {%- endfor -%}
-{%- endif -%}
+{%- set feature_names = tiering_features() %}
 
 with features as (
     select * from {{ ref('int_tiering_customer_features') }}
