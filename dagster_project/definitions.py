@@ -14,11 +14,13 @@ from .ingest.sensors import landing_sensor
 from .quality.checks import with_quality_checks
 from .resources import build_resources
 from .settings import Settings, get_settings
+from .tiering.rules import validate_rules
 from .transform.dbt_assets import dbt_warehouse
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or get_settings()
+    validate_rules()  # tiering rules (dbt/seeds/tiering) are rejected before any run, naming file, line and conflict
     # quality checks (GX suites, SLAs) attach to every asset defined here, mart suites as their tables appear
     return with_quality_checks(dg.Definitions(
         assets=[*build_raw_assets(), dbt_warehouse, identity_resolution],

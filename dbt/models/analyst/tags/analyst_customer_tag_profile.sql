@@ -1,0 +1,10 @@
+{{ config(materialized='view', schema='analyst', alias='customer_tag_profile', tags=['tags', 'analyst']) }}
+-- Analyst-facing tag profile: the public and internal tag columns of marts.customer_tag_profile
+-- (by the `meta.sensitivity` of its YAML); sensitive and restricted tags are left out.
+select
+    customer_id,
+    as_of
+    {%- for tag in tag_columns(['public', 'internal']) %},
+    {{ tag }}
+    {%- endfor %}
+from {{ ref('customer_tag_profile') }}
