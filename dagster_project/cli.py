@@ -149,7 +149,11 @@ def run_build(
 
     console = console or Console()
     settings = get_settings()
-    parse_dbt_project(settings.dbt_target)  # the manifest always matches the models on disk
+    manifest = parse_dbt_project(settings.dbt_target)  # the manifest always matches the models on disk
+    if transform:
+        from .privacy.classification import require_classification
+
+        require_classification(manifest)  # a model column without a sensitivity level fails the build
     from .definitions import build_definitions
 
     defs = build_definitions(settings)
@@ -209,8 +213,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         console.print(f"[red]landing folder {landing} does not exist[/red]")
         return 2
     start = time.perf_counter()
-    summary = run_build(dates=args.dates, transform=not args.no_transform, ingest=not args.skip_ingest,
-                        console=console, verbose=args.verbose)
+    from .privacy.classification import UnclassifiedColumnsError
+
+    try:
+        summary = run_build(dates=args.dates, transform=not args.no_transform, ingest=not args.skip_ingest,
+                            console=console, verbose=args.verbose)
+    except UnclassifiedColumnsError as e:
+        print(e, file=sys.stderr)
+        return 1
     summary.render(console)
     console.print(f"built {len(summary.dates)} business dates in {time.perf_counter() - start:,.1f} s")
     _print_where_to_look(console)
