@@ -177,6 +177,22 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
     return {r[0]: r[1] for r in con.execute(f"describe {relation}").fetchall()}
 
 
+def _rewrite(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
+    """Replace a Parquet file with `query`'s rows, keeping the file's Arrow schema (delivered
+    Parquet types such as timestamp[ms, tz]) where the rows cast back to it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = con.sql(query).to_arrow_table()
+    try:
+        table = table.cast(pq.read_schema(path))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        pass
+    tmp = path.with_name(path.name + ".erasing")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+
+
 def purge_lake(lake: Path, salt: str) -> dict[str, int]:
     """Rewrite every raw and quarantine Parquet file without the register's persons' rows.
     Returns rows removed per `<zone>/<system>/<entity>`."""
@@ -194,10 +210,7 @@ def purge_lake(lake: Path, salt: str) -> dict[str, int]:
                 n = int(con.execute(f"select count(*) from {rel} where {pred}").fetchall()[0][0])
                 if not n:
                     continue
-                tmp = f.with_name(f.name + ".erasing")
-                ex(con, f"copy (select * from {rel} where not ({pred})) to {lit(str(tmp))} "
-                            "(format parquet, compression zstd)")
-                tmp.replace(f)
+                _rewrite(con, f, f"select * from {rel} where not ({pred})")
                 name = "/".join([zone, *f.relative_to(lake / zone).parts[:2]])
                 removed[name] = removed.get(name, 0) + n
     return removed
