@@ -77,7 +77,7 @@ class BuildSummary:
             name = "/".join(key.path[1:])
             r = self.rows[name]
             r["files"] += 1
-            for m in ("rows_read", "rows_loaded", "rows_quarantined"):
+            for m in ("rows_read", "rows_loaded", "rows_quarantined", "rows_suppressed"):
                 r[m] += int(meta.get(m, 0))
         for ev in result.get_asset_check_evaluations():
             group = ev.asset_key.path[0]
@@ -94,16 +94,17 @@ class BuildSummary:
         from rich.table import Table
 
         t = Table(title="Rows per source entity", show_lines=False)
-        for col in ("source", "files", "read", "loaded", "quarantined"):
+        for col in ("source", "files", "read", "loaded", "quarantined", "suppressed"):
             t.add_column(col, justify="left" if col == "source" else "right")
         total = defaultdict(int)
         for name in sorted(self.rows):
             r = self.rows[name]
-            t.add_row(name, str(r["files"]), f"{r['rows_read']:,}", f"{r['rows_loaded']:,}", f"{r['rows_quarantined']:,}")
+            t.add_row(name, str(r["files"]), f"{r['rows_read']:,}", f"{r['rows_loaded']:,}", f"{r['rows_quarantined']:,}",
+                      f"{r['rows_suppressed']:,}")
             for k, v in r.items():
                 total[k] += v
         t.add_row("total", str(total["files"]), f"{total['rows_read']:,}", f"{total['rows_loaded']:,}",
-                  f"{total['rows_quarantined']:,}", style="bold")
+                  f"{total['rows_quarantined']:,}", f"{total['rows_suppressed']:,}", style="bold")
         console.print(t)
         c = Table(title="Checks per layer")
         for col in ("layer", "passed", "failed (error)", "failed (warn)"):
@@ -149,7 +150,11 @@ def run_build(
 
     console = console or Console()
     settings = get_settings()
-    parse_dbt_project(settings.dbt_target)  # the manifest always matches the models on disk
+    manifest = parse_dbt_project(settings.dbt_target)  # the manifest always matches the models on disk
+    if transform:
+        from .privacy.classification import require_classification
+
+        require_classification(manifest)  # a model column without a sensitivity level fails the build
     from .definitions import build_definitions
 
     defs = build_definitions(settings)
@@ -192,6 +197,7 @@ def _print_where_to_look(console) -> None:
         f"  warehouse (DuckDB): {s.warehouse_path}\n"
         f"  raw lake (Parquet): {s.raw_dir}   quarantine: {s.quarantine_dir}\n"
         f"  data quality:       {data_docs_dir() / 'index.html'} (GX Data Docs), table marts.dq_sla_daily\n"
+        f"  analysts' file:     {s.analyst_warehouse_path} (masked schema `analyst` only)\n"
         f"  Dagster UI:         DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev  ->  http://127.0.0.1:3000\n"
         f"  query a model:      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{s.warehouse_path}', "
         "read_only=True).sql('select * from staging.stg_policy_admin__policies limit 5'))\"",
@@ -209,8 +215,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         console.print(f"[red]landing folder {landing} does not exist[/red]")
         return 2
     start = time.perf_counter()
-    summary = run_build(dates=args.dates, transform=not args.no_transform, ingest=not args.skip_ingest,
-                        console=console, verbose=args.verbose)
+    from .privacy.classification import UnclassifiedColumnsError
+
+    try:
+        summary = run_build(dates=args.dates, transform=not args.no_transform, ingest=not args.skip_ingest,
+                            console=console, verbose=args.verbose)
+    except UnclassifiedColumnsError as e:
+        print(e, file=sys.stderr)
+        return 1
     summary.render(console)
     console.print(f"built {len(summary.dates)} business dates in {time.perf_counter() - start:,.1f} s")
     _print_where_to_look(console)

@@ -11,6 +11,7 @@ from .automation import daily_build_job, daily_build_schedule, ingest_job, trans
 from .identity.assets import identity_resolution
 from .ingest.assets import build_raw_assets
 from .ingest.sensors import landing_sensor
+from .privacy.assets import analyst_warehouse, privacy_requests
 from .quality.checks import with_quality_checks
 from .resources import build_resources
 from .settings import Settings, get_settings
@@ -23,7 +24,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     validate_rules()  # tiering rules (dbt/seeds/tiering) are rejected before any run, naming file, line and conflict
     # quality checks (GX suites, SLAs) attach to every asset defined here, mart suites as their tables appear
     return with_quality_checks(dg.Definitions(
-        assets=[*build_raw_assets(), dbt_warehouse, identity_resolution],
+        assets=[*build_raw_assets(), dbt_warehouse, identity_resolution, privacy_requests, analyst_warehouse],
         jobs=[ingest_job, transform_job, daily_build_job],
         schedules=[daily_build_schedule],
         sensors=[landing_sensor],

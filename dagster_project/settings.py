@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,26 @@ class Settings:
     lake_dir: Path
     warehouse_path: Path
     dbt_target: str
+    # encryption at rest (privacy/README): the key never leaves the environment, never printed
+    warehouse_key: str | None = field(default=None, repr=False)
+    # CDP_WAREHOUSE_ALLOW_MBEDTLS=1: write encrypted files with DuckDB's built-in mbedtls when the
+    # httpfs extension (OpenSSL) cannot be loaded; DuckDB itself calls that mode not secure
+    allow_mbedtls: bool = False
+
+    @property
+    def privacy_dir(self) -> Path:
+        """Erasure register (hashed identifiers) beside the lake: <lake>/privacy/."""
+        return self.lake_dir / "privacy"
+
+    @property
+    def access_export_dir(self) -> Path:
+        """Access-request exports (restricted: they hold the person's data): <data>/privacy/exports/."""
+        return self.data_dir / "privacy" / "exports"
+
+    @property
+    def analyst_warehouse_path(self) -> Path:
+        """The analysts' DuckDB file: only the masked `analyst` schema, rebuilt by every run."""
+        return self.warehouse_path.with_name("analyst.duckdb")
 
     @property
     def raw_dir(self) -> Path:
@@ -51,4 +72,29 @@ def get_settings() -> Settings:
         lake_dir=_path("CDP_LAKE_DIR", data_dir / "lake"),
         warehouse_path=_path("CDP_WAREHOUSE_PATH", data_dir / "warehouse" / "cdp.duckdb"),
         dbt_target=os.environ.get("CDP_DBT_TARGET", "duckdb"),
+        warehouse_key=os.environ.get("CDP_WAREHOUSE_KEY") or None,
+        allow_mbedtls=os.environ.get("CDP_WAREHOUSE_ALLOW_MBEDTLS", "") in ("1", "true", "yes"),
     )
+
+
+TOKEN_SALT_VAR = "CDP_TOKEN_SALT"
+
+
+def token_salt(settings: Settings | None = None) -> str:
+    """The secret salt of analyst tokens and of the erasure register (CDP_TOKEN_SALT).
+
+    Unset, a random salt is created once per installation in <data>/secrets/token_salt (mode
+    600, outside the repo) and exported to the environment, so dbt (env_var) and the ingest
+    see the same one. Tokens stay stable as long as the salt does: keep it with the warehouse.
+    """
+    value = os.environ.get(TOKEN_SALT_VAR)
+    if value:
+        return value
+    path = (settings or get_settings()).data_dir / "secrets" / "token_salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    value = path.read_text(encoding="utf-8").strip()
+    os.environ[TOKEN_SALT_VAR] = value
+    return value

@@ -32,10 +32,10 @@ SOURCES_YAML = DBT_PROJECT_DIR / "models" / "identity" / "_identity__sources.yml
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, None))
 
 
-def table_columns(table: str) -> str:
-    """`name type, ...` of a table of dbt source `identity` (its YAML `data_type`s)."""
-    doc = yaml.safe_load(SOURCES_YAML.read_text(encoding="utf-8"))
-    source = next(s for s in doc["sources"] if s["name"] == "identity")
+def table_columns(table: str, source_name: str = "identity", sources_yaml=SOURCES_YAML) -> str:
+    """`name type, ...` of a table of a dbt source (default `identity`) from its YAML `data_type`s."""
+    doc = yaml.safe_load(sources_yaml.read_text(encoding="utf-8"))
+    source = next(s for s in doc["sources"] if s["name"] == source_name)
     spec = next(t for t in source["tables"] if t["name"] == table)
     return ", ".join(f'"{c["name"]}" {c["data_type"]}' for c in spec["columns"])
 

@@ -49,6 +49,7 @@ def _metadata(result: LoadResult) -> dict[str, object]:
         "rows_read": read,
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
+        "rows_suppressed": result.rows_suppressed,
         "quarantine_rate": float(result.rows_quarantined / read) if read else 0.0,
         "quarantine_by_rule": dg.MetadataValue.json(dict(result.quarantine_by_rule or {})),
         "extra_columns": dg.MetadataValue.json(list(result.extra_columns or [])),
@@ -69,7 +70,7 @@ def _metadata(result: LoadResult) -> dict[str, object]:
 def _checks(entity: Entity, result: LoadResult) -> list[dg.AssetCheckResult]:
     key = raw_asset_key(entity)
     delivered = result.status == "loaded"
-    balance = result.rows_loaded + result.rows_quarantined
+    balance = result.rows_loaded + result.rows_quarantined + result.rows_suppressed
     max_rate = ingest_thresholds().max_quarantine_rate
     rate = result.rows_quarantined / result.rows_read if result.rows_read else 0.0
     broken = list(result.missing_required_columns or [])
@@ -79,8 +80,9 @@ def _checks(entity: Entity, result: LoadResult) -> list[dg.AssetCheckResult]:
             check_name="rows_reconcile",
             passed=(not delivered) or balance == result.rows_read,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"rows_read": result.rows_read, "rows_loaded_plus_quarantined": balance},
-            description="rows read = rows loaded + rows quarantined",
+            metadata={"rows_read": result.rows_read, "rows_loaded_plus_quarantined": balance,
+                      "rows_suppressed": result.rows_suppressed},
+            description="rows read = rows loaded + rows quarantined + rows suppressed (erased persons)",
         ),
         dg.AssetCheckResult(
             asset_key=key,

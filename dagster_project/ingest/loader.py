@@ -60,6 +60,7 @@ INGEST_LOG_COLUMNS = {  # column -> DuckDB type
     "rows_read": "BIGINT",
     "rows_loaded": "BIGINT",
     "rows_quarantined": "BIGINT",
+    "rows_suppressed": "BIGINT",  # rows of erased persons, not loaded (privacy/erasure.py)
     "quarantine_by_rule": "VARCHAR",  # JSON object rule -> count
     "extra_columns": "VARCHAR",  # JSON list
     "missing_required_columns": "VARCHAR",  # JSON list
@@ -89,6 +90,7 @@ class LoadResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_suppressed: int = 0
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
@@ -121,6 +123,7 @@ class LoadResult:
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_quarantined": self.rows_quarantined,
+            "rows_suppressed": self.rows_suppressed,
             "quarantine_rate": round(self.quarantine_rate, 6),
             "quarantine_by_rule": dict(self.quarantine_by_rule),
             "extra_columns": list(self.extra_columns),
@@ -206,14 +209,32 @@ def _flag_bad_rows(con: duckdb.DuckDBPyConnection, plan: _Plan) -> int:
     return int(run(con, "SELECT count(*) FROM __bad")[0][0])
 
 
-def _raw_select(plan: _Plan, lineage: dict[str, str], bad_rows: int, ordered: bool) -> str:
+def _flag_suppressed(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> int:
+    """``__suppressed``: rows (not otherwise quarantined) of persons in the erasure register."""
+    from dagster_project.privacy.erasure import load_register, row_predicate
+    from dagster_project.settings import token_salt
+
+    run(con, f"CREATE TABLE __suppressed ({ROW} BIGINT)")
+    if not load_register(con, lake_dir):
+        return 0
+    columns = {name: dtype for name, dtype in run(con, "SELECT column_name, column_type FROM (DESCRIBE parsed)")}
+    pred = row_predicate(columns, token_salt())
+    if pred is None:
+        return 0
+    run(con, f"INSERT INTO __suppressed SELECT {ROW} FROM parsed WHERE {pred} AND {ROW} NOT IN (SELECT {ROW} FROM __bad)")
+    return int(run(con, "SELECT count(*) FROM __suppressed")[0][0])
+
+
+def _raw_select(plan: _Plan, lineage: dict[str, str], bad_rows: int, ordered: bool, suppressed: int = 0) -> str:
     """SQL of the raw rows: contract columns in order (absent ones NULL), drift columns, lineage."""
     columns = [ident(c) if c in plan.present else f"CAST(NULL AS VARCHAR) AS {ident(c)}" for c in plan.entity.column_names]
     columns += [f"{ident(x)} AS {ident(plan.extra_output_name(x))}" for x in plan.extras]
     columns += [f"{sql} AS {name}" for name, sql in lineage.items()]
     where = " WHERE false" if plan.file_check else f" WHERE {ROW} NOT IN (SELECT {ROW} FROM __bad)" if bad_rows else ""
+    if suppressed and not plan.file_check:
+        where += (" AND" if where else " WHERE") + f" {ROW} NOT IN (SELECT {ROW} FROM __suppressed)"
     # DuckDB keeps the scan order of an unfiltered scan; once rows are filtered out it may not
-    order = "" if ordered and not bad_rows else f" ORDER BY {ROW}"
+    order = "" if ordered and not (bad_rows or suppressed) else f" ORDER BY {ROW}"
     return f"SELECT {', '.join(columns)} FROM parsed{where}{order}"
 
 
@@ -228,8 +249,8 @@ def _raw_arrow_schema(plan: _Plan, delivered: pa.Schema | None, contract: Contra
 
 
 def _write_raw(con, plan: _Plan, outcome: ReadOutcome, contract: Contract, lineage: dict[str, str],
-               bad_rows: int, target: Path) -> None:
-    query = _raw_select(plan, lineage, bad_rows, outcome.ordered)
+               bad_rows: int, target: Path, suppressed: int = 0) -> None:
+    query = _raw_select(plan, lineage, bad_rows, outcome.ordered, suppressed)
     if plan.entity.format != "parquet":  # text formats: every value VARCHAR, straight from DuckDB
         _copy(con, query, target)
         return
@@ -290,6 +311,7 @@ def _write_ingest_log(con: duckdb.DuckDBPyConnection, result: LoadResult, target
         "rows_read": result.rows_read,
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
+        "rows_suppressed": result.rows_suppressed,
         "quarantine_by_rule": json.dumps(result.quarantine_by_rule, sort_keys=True),
         "extra_columns": json.dumps(result.extra_columns, ensure_ascii=False),
         "missing_required_columns": json.dumps(result.missing_required_columns),
@@ -345,23 +367,25 @@ def ingest_entity_partition(
         outcome = read_delivered_file(con, entity, delivery.path / entity.file, stage.work_dir)
         plan = _plan(con, entity, outcome)
         bad_rows = _flag_bad_rows(con, plan)
+        suppressed = 0 if plan.file_check else _flag_suppressed(con, lake_dir)
         lineage = _lineage_sql(result.source_file, business_date, result.loaded_at, delivery.delivery_id)
-        _write_raw(con, plan, outcome, contract, lineage, bad_rows, stage.staged_file(RAW))
+        _write_raw(con, plan, outcome, contract, lineage, bad_rows, stage.staged_file(RAW), suppressed)
         _write_quarantine(con, plan, outcome, lineage, stage.staged_file(QUARANTINE))
         loaded, by_rule = _reconcile(stage.staged_file(RAW), stage.staged_file(QUARANTINE), con)
 
         result.rows_read = outcome.rows_read
         result.rows_loaded = loaded
         result.rows_quarantined = sum(by_rule.values())
+        result.rows_suppressed = suppressed
         result.quarantine_by_rule = by_rule
         result.extra_columns = plan.extras
         result.missing_required_columns = plan.missing_required
         result.missing_optional_columns = plan.missing_optional
         result.file_error = outcome.file_error
-        if result.rows_read != result.rows_loaded + result.rows_quarantined:
+        if result.rows_read != result.rows_loaded + result.rows_quarantined + result.rows_suppressed:
             raise AssertionError(
                 f"{result.source_file}: read {result.rows_read} != loaded {result.rows_loaded} "
-                f"+ quarantined {result.rows_quarantined}"
+                f"+ quarantined {result.rows_quarantined} + suppressed (erased persons) {result.rows_suppressed}"
             )
         result.duration_s = time.perf_counter() - started
         _write_ingest_log(con, result, stage.staged_file(INGEST_LOG))

@@ -82,6 +82,7 @@ SIDE_TABLE_DESCRIPTIONS = {
     "rows_read": "data rows read from the file",
     "rows_loaded": "rows written to the raw layer",
     "rows_quarantined": "rows written to quarantine",
+    "rows_suppressed": "rows of persons erased on request, not loaded (erasure register)",
     "quarantine_by_rule": "JSON object: rule -> quarantined row count",
     "extra_columns": "schema-drift columns found in the file (JSON list)",
     "missing_required_columns": "required contract columns absent from the file (JSON list)",
@@ -169,11 +170,19 @@ def contract_column_meta(entity: Entity, column: Column) -> dict[str, Any]:
     return meta
 
 
+def _sensitivity(column: str) -> dict[str, str]:
+    """`meta` of a raw column: its sensitivity level by the patterns of privacy/classification.yaml."""
+    from ..privacy.classification import load_classification
+
+    return {"sensitivity": load_classification().suggest(column)}
+
+
 def entity_table(contract: Contract, entity: Entity) -> dict[str, Any]:
     contract_columns = [contract_column_meta(entity, c) for c in entity.columns]
     lineage = [{"name": n, "raw_type": t} for n, t in LINEAGE_RAW_TYPES.items()]
-    columns = [{"name": c.name, "description": column_description(entity, c)} for c in entity.columns]
-    columns += [{"name": n, "description": f"Lineage: {d}."} for n, d in LINEAGE_COLUMNS.items()]
+    columns = [{"name": c.name, "description": column_description(entity, c), "meta": _sensitivity(c.name)}
+               for c in entity.columns]
+    columns += [{"name": n, "description": f"Lineage: {d}.", "meta": _sensitivity(n)} for n, d in LINEAGE_COLUMNS.items()]
     system_desc = contract.systems.get(entity.system, entity.system)
     return {
         "name": entity.qualified_name,
@@ -212,7 +221,7 @@ def side_table(name: str, lake_path: str, description: str, cols: list[tuple[str
                 "lineage_columns": [],
             }
         },
-        "columns": [{"name": n, "description": d} for n, _, d in cols],
+        "columns": [{"name": n, "description": d, "meta": _sensitivity(n)} for n, _, d in cols],
     }
 
 

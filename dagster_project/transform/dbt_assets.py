@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from ..privacy.classification import require_classification
 from ..resources import DUCKDB_POOL, dbt_executable
 from ..settings import DBT_PROJECT_DIR, get_settings
 
@@ -70,6 +71,8 @@ translator = CdpDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 )
 def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build` of the selected models: raw views refreshed, models built, tests run."""
+    # every model column carries a sensitivity level, or nothing is built (privacy/classification.py)
+    require_classification(MANIFEST_PATH)
     # unit tests are for development and CI (pytest runs them); the daily build runs models, seeds,
     # snapshots and data tests
     yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()

@@ -62,8 +62,13 @@
 {%- endmacro %}
 
 {% macro default__create_identity_tables() -%}
+    {{ return(create_source_tables('identity')) }}
+{%- endmacro %}
+
+{#- Create the tables of a source written by a Python asset, empty, from their YAML data_type. -#}
+{% macro create_source_tables(source_name) -%}
     {%- if execute -%}
-        {%- for node in graph.sources.values() if node.source_name == 'identity' -%}
+        {%- for node in graph.sources.values() if node.source_name == source_name -%}
             {%- do run_query('create schema if not exists ' ~ node.schema) -%}
             {%- set columns = [] -%}
             {%- for col in node.columns.values() -%}
@@ -72,5 +77,5 @@
             {%- do run_query('create table if not exists ' ~ node.schema ~ '.' ~ node.name ~ ' (' ~ columns | join(', ') ~ ')') -%}
         {%- endfor -%}
     {%- endif -%}
-    select 1 as identity_tables_ready
+    select 1 as {{ source_name }}_tables_ready
 {%- endmacro %}

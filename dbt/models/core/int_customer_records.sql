@@ -1,6 +1,8 @@
 -- Every person-bearing record with the customer identity resolution gave it
 -- (identity.customer_xref, written by the identity_resolution asset) and its attributes
 -- (identity.int_person_records): the input of the golden record, households and the 360.
+-- Built after the privacy requests are handled (erasures purge staging and identity first):
+-- depends_on: {{ source('privacy', 'request_audit') }}
 select
     x.customer_id,
     x.match_rule,

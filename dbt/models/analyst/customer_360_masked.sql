@@ -1,0 +1,25 @@
+-- customer_360 for analysts: the customer tokenised, restricted attributes (health risk band) absent.
+select
+    cast({{ pseudonym_token('c.customer_id', 'customer') }} as {{ dbt.type_string() }}) as customer_token,
+    cast(c.as_of_date as date) as as_of_date,
+    cast(c.policies as bigint) as policies,
+    cast(c.policies_in_force as bigint) as policies_in_force,
+    cast(c.policies_lapsed as bigint) as policies_lapsed,
+    cast(c.policies_surrendered as bigint) as policies_surrendered,
+    cast(c.annual_premium_in_force as decimal(18, 2)) as annual_premium_in_force,
+    cast(c.product_lines as {{ dbt.type_string() }}) as product_lines,
+    cast(c.channels as {{ dbt.type_string() }}) as channels,
+    cast(c.first_policy_date as date) as first_policy_date,
+    cast(c.tenure_years as double) as tenure_years,
+    cast(c.claims as bigint) as claims,
+    cast(c.claims_paid_amount as decimal(18, 2)) as claims_paid_amount,
+    cast(c.payments_overdue_12m as bigint) as payments_overdue_12m,
+    cast(c.tickets_12m as bigint) as tickets_12m,
+    cast(c.complaints_12m as bigint) as complaints_12m,
+    cast(c.app_events_30d as bigint) as app_events_30d,
+    cast(c.aum_band as {{ dbt.type_string() }}) as aum_band,
+    cast(c.touches_90d as bigint) as touches_90d,
+    cast(c.benefit_uses_12m as bigint) as benefit_uses_12m,
+    cast(c.credit_band as {{ dbt.type_string() }}) as credit_band,
+    cast(c.income_band as {{ dbt.type_string() }}) as income_band
+from {{ ref('customer_360') }} as c
