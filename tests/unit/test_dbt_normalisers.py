@@ -41,6 +41,7 @@ def dbt(tmp_path_factory):
         "CDP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
         "CDP_LAKE_DIR": str(tmp / "lake"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "CDP_TOKEN_SALT": "unit-test-salt",  # the analyst models' pseudonym tokens need a salt
     }
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
               "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
