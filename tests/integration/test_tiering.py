@@ -70,7 +70,7 @@ def test_sensitive_tags_stay_out_of_the_analyst_views(wh):
     assert analyst_tags <= shown
     columns = {r[0] for r in wh.execute("select column_name from information_schema.columns "
                                         "where table_schema = 'analyst' and table_name = 'customer_tag_profile'").fetchall()}
-    assert columns == shown | {"customer_id", "as_of"}
+    assert columns == shown | {"customer_token", "as_of"}
     marts = {r[0] for r in wh.execute("select distinct tag_code from marts.customer_tags").fetchall()}
     assert hidden <= marts | set(RARE)
 
