@@ -17,14 +17,9 @@ records as (
     from {{ ref('int_customer_records') }}
 ),
 
--- the customer a policy belongs to: its person holder, else (group cover) its insured employee
+-- the customer a policy belongs to (core.fct_policy): its person holder, else (group cover) its insured employee
 policy_owner as (
-    select p.policy_no,
-           coalesce(max(case when r.role = 'holder' and p.holder_party_type = 'person' then r.customer_id end),
-                    max(case when r.role = 'insured' then r.customer_id end)) as customer_id
-    from {{ ref('stg_policy_admin__policies') }} as p
-    inner join records as r on r.source_system = 'policy_admin' and r.policy_no = p.policy_no
-    group by p.policy_no
+    select policy_no, customer_id from {{ ref('fct_policy') }}
 ),
 
 mobile_owner as (
