@@ -28,6 +28,7 @@ class DeterministicConfig:
     policy_self_relation: bool
     wechat_account: bool
     id_hash_typos: bool
+    id_hash_typo_variants: bool
 
 
 @dataclass(frozen=True)

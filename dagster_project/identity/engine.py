@@ -6,8 +6,9 @@
 
 Steps (each its own module): records (matching columns) -> rules (deterministic units) ->
 blocking (candidate and training pairs) -> linkage (Fellegi-Sunter, trained on ID-labelled
-pairs) -> clustering (below) -> stable_ids. Everything heavy runs in DuckDB; Python walks only
-the candidate edges between units.
+pairs) -> clustering (below) -> the mobile over the resolved customers
+(`attach_by_exclusive_mobile`) -> stable_ids. Everything heavy runs in DuckDB; Python walks
+only the candidate edges between units.
 
 Clustering of units (the deterministic groups): the edges are unit pairs whose best record
 pair reaches `link_probability`. They are merged strongest first with a union-find that never
@@ -15,6 +16,8 @@ joins two different anchors (valid IDs) and never joins two units holding a pair
 scored as different people (weight <= `conflict_weight_bits`, or a policy's holder and its
 non-self insured). A unit without an anchor whose two best candidate anchors score within
 `ambiguity_margin_bits` of each other (twins, a mobile shared by a couple) links to neither.
+An edge whose pairs agree on a name and nothing else stands only when the two units' mobiles
+and birth dates do not contradict each other.
 """
 
 from __future__ import annotations

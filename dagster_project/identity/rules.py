@@ -85,12 +85,12 @@ def id_typo_candidates_sql(bad: str) -> str:
     """
 
 
-def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, other_edges: str) -> str:
+def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, other_edges: str, variants: bool) -> str:
     """SQL edges for the external_data hashes the exact rule left unmatched, when one ID explains
     the hash as a typo: a record holds a mistyped ID whose correction (one character changed,
     check digit holding) hashes to it, or else the vendor hashed a typo of a valid ID a record
-    holds (each such ID varied in each of its 17 body digits: 153 SHA-256 per ID, paid only
-    while unmatched hashes exist). A hash two IDs explain joins neither."""
+    holds (with `variants`: each such ID varied in each of its 17 body digits, 153 SHA-256 per
+    ID, paid only while unmatched hashes exist). A hash two IDs explain joins neither."""
     con.execute(f"""
         create or replace temp table _unmatched_sha as
         select e.rid, e.sha from recs e
@@ -108,6 +108,8 @@ def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, other_edges: str) -> str
         group by u.rid
         having count(distinct c.cand) = 1
     """)
+    if not variants:
+        return "select a, b, 'id_hash_typo' as rule from _hash_typo"
     con.execute("""
         insert into _hash_typo
         with ids as (
@@ -182,7 +184,7 @@ def deterministic_edges(con: duckdb.DuckDBPyConnection, cfg: DeterministicConfig
         from recs where party_type = 'enterprise' and anchor is null and nm is not null""")
     union = "\nunion all\n".join(f"({p})" for p in parts)
     if cfg.id_hash_typos:
-        parts.append(_id_hash_typo_edges(con, union))
+        parts.append(_id_hash_typo_edges(con, union, cfg.id_hash_typo_variants))
         union = "\nunion all\n".join(f"({p})" for p in parts)
     case = " ".join(f"when '{r}' then {i}" for r, i in prio.items())
     con.execute(f"""
