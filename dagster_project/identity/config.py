@@ -44,6 +44,7 @@ class LinkageConfig:
     mobile_alone_links: bool
     mobile_exclusive_links: bool
     mobile_exclusive_max_records: int
+    mobile_exclusive_never_roles: tuple[str, ...]
     minor_age_years: int
     ambiguity_margin_bits: float
     conflict_weight_bits: float

@@ -170,6 +170,10 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
             "conflicts": len(conflicts), "refused_merges": refused}
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(null)"
+
+
 def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfig) -> dict[str, int]:
     """Second pass over `clusters`: the mobile as evidence once the customers are known.
 
@@ -181,18 +185,21 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     two or more named adults (a family phone) links nothing; customers that name nobody and share
     a mobile no named customer holds are one (a second app account on the same number).
     Placeholders are never a `mob`; a mobile carried by more than `mobile_exclusive_max_records`
-    records is a switchboard, not a person's, and links nothing."""
+    records is a switchboard, not a person's, and links nothing. A record whose role is in
+    `mobile_exclusive_never_roles` (a privacy request: a wrong match would export or erase
+    someone else's data) is never attached by its mobile alone."""
     if not cfg.mobile_exclusive_links:
         return {"attached_clusters": 0, "attached_records": 0, "grouped_clusters": 0}
     con.execute("""
         create or replace temp table _cl as
-        select c.rid, c.cluster, r.mob, r.party_type, r.birth,
+        select c.rid, c.cluster, r.mob, r.party_type, r.birth, r.prole,
                r.anchor is not null or r.bad_id is not null or (r.nm is not null and not r.nick) as names_someone
         from clusters c join recs r using (rid)
     """)
     con.execute(f"""
         create or replace temp table _cinfo as
         select cluster, bool_or(names_someone) as named, bool_and(party_type = 'person') as person,
+               coalesce(bool_or(prole in {_sql_list(cfg.mobile_exclusive_never_roles)}), false) as never,
                coalesce(max(birth) > (select max(first_seen) from recs) - interval {int(cfg.minor_age_years)} year,
                         false) as minor
         from _cl group by cluster
@@ -212,7 +219,7 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     con.execute("""
         create or replace temp table _stray_mob as
         select distinct c.cluster, c.mob from _cl c join _cinfo i using (cluster)
-        where not i.named and i.person and c.mob is not null
+        where not i.named and i.person and not i.never and c.mob is not null
     """)
     con.execute("""
         create or replace temp table _attach as

@@ -275,6 +275,8 @@ def test_a_mobile_one_customer_holds_identifies_a_nameless_record():
         # two nameless records on a number nobody named holds
         rec("app_events", "UD", mobile=orphan),
         rec("call_center", "TD", mobile=orphan),
+        # a privacy request on the holder's number: never matched by the number alone
+        rec("call_center", "PR1", mobile=own, role="requester"),
     ]
     ids = run(rows)
     rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
@@ -282,6 +284,7 @@ def test_a_mobile_one_customer_holds_identifies_a_nameless_record():
     assert ids["UB"] not in (ids["B1:holder"], ids["B2"]) and ids["B1:holder"] != ids["B2"]
     assert same(ids, "C1:holder", "UC") and ids["CC1"] != ids["C1:holder"]
     assert same(ids, "UD", "TD")
+    assert ids["PR1"] != ids["A1:holder"]
     off = parse_config({**yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8")),
                         "linkage": {**yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8"))["linkage"],
                                     "mobile_exclusive_links": False}})
