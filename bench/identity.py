@@ -1,7 +1,7 @@
 """Benchmark: identity resolution at 100k, 1M and 3M person records, with quality figures.
 
     .venv/bin/python bench/identity.py                                  # 100k, 1M, 3M records
-    .venv/bin/python bench/identity.py --records 100000 --work /tmp/idbench --keep
+    .venv/bin/python bench/identity.py --records 100000 --work /tmp/idbench
 
 For each size the person records are produced the way the platform produces them: the simulator
 writes a landing area (persons = records / 2.72, one business date: the initial load with every
@@ -9,7 +9,8 @@ system's history), the ingest loads the person-bearing entities, dbt builds the 
 and identity.int_person_records. That preparation is not timed and is cached in --work.
 
 Then the matching (identity/engine.py `resolve`: deterministic rules, blocking, training,
-Fellegi-Sunter scoring, clustering, stable ids) runs in a child process over the warehouse,
+Fellegi-Sunter scoring, clustering, the mobile pass, stable ids) runs in a child process over
+the warehouse,
 so its wall time and peak resident memory are the matching's alone. The result is scored
 against the simulator's truth (identity/evaluate.py `report`): pairwise precision and recall
 and the duplicate rate over the resolvable records (the issue's figures) and over all records,
