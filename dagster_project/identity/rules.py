@@ -85,17 +85,17 @@ def id_typo_candidates_sql(bad: str) -> str:
     """
 
 
-def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, other_edges: str, variants: bool) -> str:
+def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, variants: bool) -> str:
     """SQL edges for the external_data hashes the exact rule left unmatched, when one ID explains
     the hash as a typo: a record holds a mistyped ID whose correction (one character changed,
     check digit holding) hashes to it, or else the vendor hashed a typo of a valid ID a record
     holds (with `variants`: each such ID varied in each of its 17 body digits, 153 SHA-256 per
     ID, paid only while unmatched hashes exist). A hash two IDs explain joins neither."""
-    con.execute(f"""
+    con.execute("""
         create or replace temp table _unmatched_sha as
         select e.rid, e.sha from recs e
         where e.source_system = 'external_data' and e.sha is not null
-          and e.rid not in (select a from ({other_edges}) where rule = 'id_hash')
+          and e.sha not in (select sha from recs where source_system <> 'external_data' and sha is not null)
     """)
     if con.execute("select count(*) from _unmatched_sha").fetchall()[0][0] == 0:
         return "select null::integer as a, null::integer as b, 'id_hash_typo' as rule where false"
@@ -182,10 +182,9 @@ def deterministic_edges(con: duckdb.DuckDBPyConnection, cfg: DeterministicConfig
     parts.append("""
         select rid as a, min(rid) over (partition by nm) as b, 'enterprise_name' as rule
         from recs where party_type = 'enterprise' and anchor is null and nm is not null""")
-    union = "\nunion all\n".join(f"({p})" for p in parts)
     if cfg.id_hash_typos:
-        parts.append(_id_hash_typo_edges(con, union, cfg.id_hash_typo_variants))
-        union = "\nunion all\n".join(f"({p})" for p in parts)
+        parts.append(_id_hash_typo_edges(con, cfg.id_hash_typo_variants))
+    union = "\nunion all\n".join(f"({p})" for p in parts)
     case = " ".join(f"when '{r}' then {i}" for r, i in prio.items())
     con.execute(f"""
         create or replace temp table det_edges as
