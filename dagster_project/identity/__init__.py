@@ -7,12 +7,13 @@ One module per concern, in pipeline order:
 
 - `config.py` + `matching.yaml`: thresholds, validated on load;
 - `records.py`: the matching columns of every record (anchor = decisive identifier);
-- `rules.py`: deterministic rules (valid ID, ID hash, ID typo, same bad ID, insured `self`,
-  WeChat account, enterprise name) -> units;
+- `rules.py`: deterministic rules (valid ID or document number, ID hash and its typos, ID typo,
+  same bad ID, insured `self`, WeChat account, enterprise name) -> units;
 - `blocking.py`: candidate pairs (and the labelled training pairs), households;
 - `linkage.py`: Fellegi-Sunter comparisons, m/u learnt from ID-labelled pairs, term-frequency levels;
 - `clustering.py` + `engine.py`: constrained clustering (valid IDs never merge, conflicts and
-  ambiguities stay apart), the whole run on one DuckDB connection;
+  ambiguities stay apart), then a nameless record joins the one named customer holding its
+  mobile; the whole run on one DuckDB connection;
 - `stable_ids.py`: customer ids that survive daily runs and reproduce on a rebuild;
 - `evaluate.py`: scoring against a simulator's truth (tests and benchmarks only).
 """

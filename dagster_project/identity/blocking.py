@@ -11,6 +11,7 @@ A pair is a candidate when the two records share one of the configured keys (mat
 | `family_name` | policies of one household or one employer (see prepare_matching_view) and the same pinyin surname |
 | `id_one_off` | a bad-check-digit ID one character from the other record's ID |
 | `agent_name` | the same agent code and the same pinyin key |
+| `name` | the same pinyin key (not a nickname), in a block of at most `name_max_block_size` records (a rare name) |
 
 Never candidates: records of the same deterministic unit (already one), two units that both
 hold a valid ID (different anchors cannot link: twins, namesakes), records of different party
@@ -97,9 +98,10 @@ def prepare_matching_view(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_household")
 
 
-def _rule_pairs(rule: str, cap: int, pair_filter: str) -> str:
+def _rule_pairs(rule: str, cfg: BlockingConfig, pair_filter: str) -> str:
     """SQL (a, b) of one blocking rule; `pair_filter` restricts which pairs are kept (x, y)."""
     base = "party_type = 'person' and resolvable"
+    cap = cfg.name_max_block_size if rule == "name" else cfg.max_block_size
     if rule == "id_one_off":
         return f"""
             select least(x.rid, y.rid) as a, greatest(x.rid, y.rid) as b
@@ -113,6 +115,7 @@ def _rule_pairs(rule: str, cap: int, pair_filter: str) -> str:
         "policy": "pol",
         "family_name": "fam || '|' || surname",
         "agent_name": "agent || '|' || nkey",
+        "name": "case when not nick then nkey end",
     }[rule]
     return f"""
         with keyed as (
@@ -129,7 +132,7 @@ def _rule_pairs(rule: str, cap: int, pair_filter: str) -> str:
 def candidate_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig) -> dict[str, int]:
     """Temp table cand(a, b, rules): pairs to score (a < b, rules = bit mask of BLOCKING_RULES)."""
     keep = "x.unit <> y.unit and not (x.anchored and y.anchored)"
-    parts = [f"select a, b, {RULE_BIT[r]} as bit from ({_rule_pairs(r, cfg.max_block_size, keep)})"
+    parts = [f"select a, b, {RULE_BIT[r]} as bit from ({_rule_pairs(r, cfg, keep)})"
              for r in cfg.rules]
     con.execute(f"""
         create or replace temp table cand as
@@ -144,7 +147,7 @@ def training_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig, max_pair
     """Temp table train(a, b, rules, is_match): candidate-like pairs of records whose units both
     hold a valid ID, labelled by ID equality; a deterministic hash sample when there are too many."""
     keep = "x.anchored and y.anchored"
-    parts = [f"select a, b, {RULE_BIT[r]} as bit from ({_rule_pairs(r, cfg.max_block_size, keep)})"
+    parts = [f"select a, b, {RULE_BIT[r]} as bit from ({_rule_pairs(r, cfg, keep)})"
              for r in cfg.rules if r != "id_one_off"]
     con.execute(f"""
         create or replace temp table train_all as

@@ -14,7 +14,7 @@ import yaml
 
 CONFIG_PATH = Path(__file__).with_name("matching.yaml")
 
-BLOCKING_RULES = ("mobile", "name_birth", "policy", "family_name", "id_one_off", "agent_name")
+BLOCKING_RULES = ("mobile", "name_birth", "policy", "family_name", "id_one_off", "agent_name", "name")
 
 
 class MatchingConfigError(ValueError):
@@ -27,18 +27,25 @@ class DeterministicConfig:
     same_bad_id: bool
     policy_self_relation: bool
     wechat_account: bool
+    id_hash_typos: bool
+    id_hash_typo_variants: bool
 
 
 @dataclass(frozen=True)
 class BlockingConfig:
     rules: tuple[str, ...]
     max_block_size: int
+    name_max_block_size: int
 
 
 @dataclass(frozen=True)
 class LinkageConfig:
     link_probability: float
     mobile_alone_links: bool
+    mobile_exclusive_links: bool
+    mobile_exclusive_max_records: int
+    mobile_exclusive_never_roles: tuple[str, ...]
+    minor_age_years: int
     ambiguity_margin_bits: float
     conflict_weight_bits: float
     common_name_holders: int
@@ -127,7 +134,10 @@ def parse_config(doc: Any) -> MatchingConfig:
     _check(not bad, f"blocking.rules: unknown rules {bad} (known: {list(BLOCKING_RULES)})")
     _check(len(set(b.rules)) == len(b.rules), "blocking.rules: a rule is listed twice")
     _check(2 <= b.max_block_size <= 100_000, "blocking.max_block_size: between 2 and 100000")
+    _check(2 <= b.name_max_block_size <= b.max_block_size, "blocking.name_max_block_size: between 2 and max_block_size")
     _check(0.5 <= lk.link_probability < 1.0, "linkage.link_probability: in [0.5, 1)")
+    _check(0 <= lk.minor_age_years <= 30, "linkage.minor_age_years: in [0, 30]")
+    _check(2 <= lk.mobile_exclusive_max_records <= 100_000, "linkage.mobile_exclusive_max_records: in [2, 100000]")
     _check(0.0 <= lk.ambiguity_margin_bits <= 30.0, "linkage.ambiguity_margin_bits: in [0, 30]")
     _check(-60.0 <= lk.conflict_weight_bits <= 0.0, "linkage.conflict_weight_bits: in [-60, 0]")
     _check(2 <= lk.common_name_holders <= 10_000, "linkage.common_name_holders: in [2, 10000]")

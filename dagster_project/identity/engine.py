@@ -6,8 +6,9 @@
 
 Steps (each its own module): records (matching columns) -> rules (deterministic units) ->
 blocking (candidate and training pairs) -> linkage (Fellegi-Sunter, trained on ID-labelled
-pairs) -> clustering (below) -> stable_ids. Everything heavy runs in DuckDB; Python walks only
-the candidate edges between units.
+pairs) -> clustering (below) -> the mobile over the resolved customers
+(`attach_by_exclusive_mobile`) -> stable_ids. Everything heavy runs in DuckDB; Python walks
+only the candidate edges between units.
 
 Clustering of units (the deterministic groups): the edges are unit pairs whose best record
 pair reaches `link_probability`. They are merged strongest first with a union-find that never
@@ -15,6 +16,8 @@ joins two different anchors (valid IDs) and never joins two units holding a pair
 scored as different people (weight <= `conflict_weight_bits`, or a policy's holder and its
 non-self insured). A unit without an anchor whose two best candidate anchors score within
 `ambiguity_margin_bits` of each other (twins, a mobile shared by a couple) links to neither.
+An edge whose pairs agree on a name and nothing else stands only when the two units' mobiles
+and birth dates do not contradict each other.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import duckdb
 import numpy as np
 
 from .blocking import candidate_pairs, prepare_matching_view, training_pairs
-from .clustering import ConstrainedUnionFind
+from .clustering import ConstrainedUnionFind, components
 from .config import LinkageConfig, MatchingConfig
 from .linkage import FSModel, score_pairs, train_model
 from .records import prepare_records
@@ -54,14 +57,36 @@ class Resolution:
 def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) -> dict[str, int]:
     """Temp table clusters(rid, cluster, match_rule, match_probability) from det + scored."""
     thr = cfg.link_probability
+    # A unit edge whose pairs agree on a name and nothing else (no mobile, birth date, policy,
+    # agent or ID form) is a *name-only* edge: it stands only when the two units' mobiles and
+    # birth dates do not contradict each other (a namesake lead with another phone number).
     con.execute(f"""
         create or replace temp table uedges as
-        select least(dx.unit, dy.unit) as ua, greatest(dx.unit, dy.unit) as ub,
-               max(s.weight) as w, max(s.probability) as p
-        from scored s join det dx on dx.rid = s.a join det dy on dy.rid = s.b
-        where s.probability >= {thr} and not s.holder_insured_other and dx.unit <> dy.unit
-          and ({'true' if cfg.mobile_alone_links else MORE_THAN_A_MOBILE})
-        group by all
+        with e as (
+            select least(dx.unit, dy.unit) as ua, greatest(dx.unit, dy.unit) as ub,
+                   max(s.weight) as w, max(s.probability) as p,
+                   bool_and(s.mobile not in ('exact', 'shared') and s.birth <> 'exact' and s.policy = 'none'
+                            and s.agent <> 'same' and s.id_level = 'null') as name_only
+            from scored s join det dx on dx.rid = s.a join det dy on dy.rid = s.b
+            where s.probability >= {thr} and not s.holder_insured_other and dx.unit <> dy.unit
+              and ({'true' if cfg.mobile_alone_links else MORE_THAN_A_MOBILE})
+            group by all
+        ),
+        unit_attrs as (
+            select d.unit, list(distinct r.mob) filter (where r.mob is not null) as mobs,
+                   list(distinct r.birth) filter (where r.birth is not null) as births
+            from det d join recs r using (rid)
+            where d.unit in (select ua from e where name_only union select ub from e where name_only)
+            group by d.unit
+        )
+        select e.ua, e.ub, e.w, e.p
+        from e
+        left join unit_attrs xa on xa.unit = e.ua and e.name_only
+        left join unit_attrs xb on xb.unit = e.ub and e.name_only
+        where not e.name_only
+           or ((len(coalesce(xa.mobs, [])) = 0 or len(coalesce(xb.mobs, [])) = 0 or list_has_any(xa.mobs, xb.mobs))
+               and (len(coalesce(xa.births, [])) = 0 or len(coalesce(xb.births, [])) = 0
+                    or list_has_any(xa.births, xb.births)))
     """)
     # ambiguous: an unanchored unit whose two best anchored candidates are too close to call
     con.execute(f"""
@@ -145,6 +170,125 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
             "conflicts": len(conflicts), "refused_merges": refused}
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(null)"
+
+
+def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfig) -> dict[str, int]:
+    """Second pass over `clusters`: the mobile as evidence once the customers are known.
+
+    A customer that *names nobody* (no ID, no real name: an unverified app account, a caller who
+    left only a number) joins the one customer that names someone and holds its mobile, when
+    exactly one such customer holds it (the mobile's term frequency over the resolved customers
+    is 1). A customer all of whose known birth dates are less than `minor_age_years` ago does
+    not count as a holder (a child's claim or policy lists a parent's phone). A mobile held by
+    two or more named adults (a family phone) links nothing; customers that name nobody and share
+    a mobile no named customer holds are one (a second app account on the same number).
+    Placeholders are never a `mob`; a mobile carried by more than `mobile_exclusive_max_records`
+    records is a switchboard, not a person's, and links nothing. A record whose role is in
+    `mobile_exclusive_never_roles` (a privacy request: a wrong match would export or erase
+    someone else's data) is never attached by its mobile alone."""
+    if not cfg.mobile_exclusive_links:
+        return {"attached_clusters": 0, "attached_records": 0, "grouped_clusters": 0}
+    con.execute("""
+        create or replace temp table _cl as
+        select c.rid, c.cluster, r.mob, r.party_type, r.birth, r.prole,
+               r.anchor is not null or r.bad_id is not null or (r.nm is not null and not r.nick) as names_someone
+        from clusters c join recs r using (rid)
+    """)
+    con.execute(f"""
+        create or replace temp table _cinfo as
+        select cluster, bool_or(names_someone) as named, bool_and(party_type = 'person') as person,
+               coalesce(bool_or(prole in {_sql_list(cfg.mobile_exclusive_never_roles)}), false) as never,
+               coalesce(max(birth) > (select max(first_seen) from recs) - interval {int(cfg.minor_age_years)} year,
+                        false) as minor
+        from _cl group by cluster
+    """)
+    con.execute(f"""
+        create or replace temp table _holders as
+        select c.mob,
+               count(distinct c.cluster) filter (where i.named and not i.minor) as adults,
+               count(distinct c.cluster) filter (where i.named) as named,
+               min(c.cluster) filter (where i.named and not i.minor) as target
+        from _cl c join _cinfo i using (cluster)
+        where c.mob is not null and i.person
+        group by c.mob
+        having count(*) <= {cfg.mobile_exclusive_max_records}
+    """)
+    # the nameless customers and the mobiles they carry
+    con.execute("""
+        create or replace temp table _stray_mob as
+        select distinct c.cluster, c.mob from _cl c join _cinfo i using (cluster)
+        where not i.named and i.person and not i.never and c.mob is not null
+    """)
+    con.execute("""
+        create or replace temp table _attach as
+        select s.cluster, min(h.target) as target
+        from _stray_mob s join _holders h using (mob)
+        where h.adults >= 1
+        group by s.cluster
+        having count(distinct h.target) = 1 and max(h.adults) = 1
+    """)
+    # nameless customers sharing a mobile that no named customer holds (and attached to none)
+    pairs = con.execute("""
+        select a.cluster as ca, b.cluster as cb
+        from _stray_mob a join _stray_mob b on a.mob = b.mob and a.cluster < b.cluster
+        join _holders h on h.mob = a.mob
+        where h.named = 0
+          and a.cluster not in (select cluster from _stray_mob join _holders using (mob) where adults >= 1)
+          and b.cluster not in (select cluster from _stray_mob join _holders using (mob) where adults >= 1)
+    """).fetchnumpy()
+    ga, gb = pairs["ca"], pairs["cb"]
+    grouped = 0
+    if len(ga):
+        nodes = np.unique(np.concatenate([ga, gb]))
+        index = {int(u): i for i, u in enumerate(nodes)}
+        labels = components(len(nodes), np.fromiter((index[int(x)] for x in ga), np.int64, len(ga)),
+                            np.fromiter((index[int(x)] for x in gb), np.int64, len(gb)))
+        con.register("_grp", {"cluster": nodes, "target": nodes[labels]})
+        con.execute("insert into _attach select cluster, target from _grp where cluster <> target")
+        grouped = int((nodes != nodes[labels]).sum())
+        con.unregister("_grp")
+    # the evidence: the best scored pair between an attached customer and its target
+    con.execute("""
+        create or replace temp table _attach_p as
+        with pairs as (
+            select x.cluster, s.probability from _attach a
+            join clusters x on x.cluster = a.cluster join scored s on s.a = x.rid
+            join clusters y on y.rid = s.b and y.cluster = a.target
+            union all
+            select x.cluster, s.probability from _attach a
+            join clusters x on x.cluster = a.cluster join scored s on s.b = x.rid
+            join clusters y on y.rid = s.a and y.cluster = a.target
+        )
+        select a.cluster, a.target, max(p.probability) as p
+        from _attach a left join pairs p using (cluster)
+        group by all
+    """)
+    attached = con.execute("""
+        select count(*), coalesce(sum(n), 0) from (
+            select a.cluster, count(*) as n from _attach a join clusters c using (cluster) group by 1)
+    """).fetchall()[0]
+    # the attached records, and a target that was a lone record, are customers by this rule
+    con.execute("""
+        create or replace temp table clusters as
+        with target_p as (select target, max(p) as p from _attach_p group by 1)
+        select c.rid, coalesce(a.target, c.cluster) as cluster,
+               case when a.target is not null or (t.target is not null and c.match_rule in ('singleton', 'unresolvable'))
+                    then 'mobile_exclusive' else c.match_rule end as match_rule,
+               case when a.target is not null then a.p
+                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.p
+                    else c.match_probability end as match_probability
+        from clusters c
+        left join _attach_p a on a.cluster = c.cluster
+        left join target_p t on t.target = c.cluster
+    """)
+    for t in ("_cl", "_cinfo", "_holders", "_stray_mob", "_attach", "_attach_p"):
+        con.execute(f"drop table {t}")
+    return {"attached_clusters": int(attached[0]) - grouped, "attached_records": int(attached[1]),
+            "grouped_clusters": grouped}
+
+
 def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, previous: str | None = None) -> Resolution:
     """Resolve the person records of `source`; leaves temp table `xref` (and `id_events`)."""
     seconds: dict[str, float] = {}
@@ -172,6 +316,7 @@ def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, pr
     score_pairs(con, model, cfg.linkage)
     lap("scoring")
     counts["clustering"] = cluster_units(con, n, cfg.linkage)
+    counts["clustering"].update(attach_by_exclusive_mobile(con, cfg.linkage))
     lap("clustering")
     counts["ids"] = assign_customer_ids(con, previous)
     con.execute("""

@@ -6,11 +6,12 @@ record with a dense integer `rid` (ordered by the record key, so a rebuild numbe
 same way) and the attributes in the form the rules compare:
 
 - `anchor`: the record's decisive identifier, when it has one: `R:<18-char resident ID>` for a
-  valid (or upgraded 15-digit) resident ID, `D:<type>:<number>` for a passport or permit
-  number, `E:<credit code>` for a valid unified social credit code. Two different anchors
+  valid (or upgraded 15-digit) resident ID, `D:<number>` for a passport or permit
+  number (delivered with its type, or recognised by its form where the source has no id type), `E:<credit code>` for a valid unified social credit code. Two different anchors
   never share a customer; the same anchor always does. A placeholder number (one character
   repeated) is never an anchor.
-- `bad_id`: a resident ID whose check digit fails (a typo of some valid ID), `sha`: the
+- `bad_id`: a resident ID of full shape whose check digit fails or whose birth date is
+  impossible (a typo of some valid ID), `sha`: the
   SHA-256 of the resident-ID form (external_data's only key),
 - `mob`: a valid, non-placeholder mobile; `nm` / `nkey` / `surname`: simplified name, pinyin
   key without spaces, pinyin surname; `nick`: the name is only a WeCom nickname,
@@ -52,10 +53,11 @@ def prepare_records(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 when coalesce(id_type, 'resident_id') = 'resident_id' and id_no_kind in ('valid', 'upgraded_15')
                     then 'R:' || id_no
                 when id_type in {UNCHECKED_DOCUMENTS} and id_no_kind = 'unchecked' and length(id_no) >= 5
-                    then 'D:' || id_type || ':' || id_no
+                    then 'D:' || id_no
             end as anchor,
             case when party_type = 'person' and coalesce(id_type, 'resident_id') = 'resident_id'
-                      and id_no_kind = 'bad_check_digit' and not coalesce(id_no_is_junk, false) then id_no end as bad_id,
+                      and id_no_kind in ('bad_check_digit', 'malformed') and regexp_full_match(id_no, '[0-9]{{17}}[0-9X]')
+                      and not coalesce(id_no_is_junk, false) then id_no end as bad_id,
             case when party_type = 'person' then lower(id_no_sha256) end as sha,
             case when mobile_valid and not coalesce(mobile_is_junk, false) then mobile end as mob,
             name as nm,

@@ -6,7 +6,8 @@ probabilistic linkage then works on. In priority order:
 | rule | edge |
 |---|---|
 | `resident_id` / `document_no` / `credit_code` | the same anchor (valid resident ID, passport or permit number, valid credit code) |
-| `id_hash` | an external_data hash equal to the SHA-256 of an ID another record carries |
+| `id_hash` | an external_data hash equal to the SHA-256 of an ID another record carries (valid, or the same typo) |
+| `id_hash_typo` | an external_data hash of a typo of a valid ID (one digit changed) or of the correction of a record's typo; exactly one ID qualifies |
 | `id_typo` | a bad-check-digit ID one digit off exactly one valid ID whose records carry the same name |
 | `same_bad_id` | the same bad-check-digit ID string, names not in conflict |
 | `policy_self` | a policy's insured with relation `self` and the policy's holder, unless their IDs or surnames differ |
@@ -32,7 +33,7 @@ RIC_CHECK = "10X98765432"
 RIC_INVERSE = tuple(pow(w, -1, 11) for w in RIC_WEIGHTS)
 
 ANCHOR_RULES = {"R": "resident_id", "D": "document_no", "E": "credit_code"}
-RULE_PRIORITY = ("resident_id", "document_no", "credit_code", "id_hash", "id_typo", "same_bad_id",
+RULE_PRIORITY = ("resident_id", "document_no", "credit_code", "id_hash", "id_typo", "same_bad_id", "id_hash_typo",
                  "policy_self", "wechat_account", "enterprise_name")
 
 
@@ -82,6 +83,53 @@ def id_typo_candidates_sql(bad: str) -> str:
         )
         where pos = 17 or newd is not null
     """
+
+
+def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, variants: bool) -> str:
+    """SQL edges for the external_data hashes the exact rule left unmatched, when one ID explains
+    the hash as a typo: a record holds a mistyped ID whose correction (one character changed,
+    check digit holding) hashes to it, or else the vendor hashed a typo of a valid ID a record
+    holds (with `variants`: each such ID varied in each of its 17 body digits, 153 SHA-256 per
+    ID, paid only while unmatched hashes exist). A hash two IDs explain joins neither."""
+    con.execute("""
+        create or replace temp table _unmatched_sha as
+        select e.rid, e.sha from recs e
+        where e.source_system = 'external_data' and e.sha is not null
+          and e.sha not in (select sha from recs where source_system <> 'external_data' and sha is not null)
+    """)
+    if con.execute("select count(*) from _unmatched_sha").fetchall()[0][0] == 0:
+        return "select null::integer as a, null::integer as b, 'id_hash_typo' as rule where false"
+    con.execute(f"""
+        create or replace temp table _hash_typo as
+        select u.rid as a, min(b.rid) as b
+        from recs b, lateral ({id_typo_candidates_sql('b.bad_id')}) as c
+        join _unmatched_sha u on u.sha = sha256(c.cand)
+        where b.bad_id is not null and b.source_system <> 'external_data'
+        group by u.rid
+        having count(distinct c.cand) = 1
+    """)
+    if not variants:
+        return "select a, b, 'id_hash_typo' as rule from _hash_typo"
+    con.execute("""
+        insert into _hash_typo
+        with ids as (
+            select substr(anchor, 3) as id, min(rid) as rid from recs
+            where anchor like 'R:%' and party_type = 'person'
+              and sha256(substr(anchor, 3)) not in (select sha from recs where source_system = 'external_data'
+                                                    and sha is not null)
+            group by 1
+        ),
+        variants as (
+            select i.rid, sha256(substr(i.id, 1, p.pos) || cast((cast(substr(i.id, p.pos + 1, 1) as integer) + d.delta) % 10
+                                  as varchar) || substr(i.id, p.pos + 2)) as sha
+            from ids i, range(17) p(pos), range(1, 10) d(delta)
+        )
+        select u.rid as a, min(v.rid) as b
+        from variants v join _unmatched_sha u using (sha)
+        where u.rid not in (select a from _hash_typo)
+        group by u.rid having count(distinct v.rid) = 1
+    """)
+    return "select a, b, 'id_hash_typo' as rule from _hash_typo"
 
 
 def deterministic_edges(con: duckdb.DuckDBPyConnection, cfg: DeterministicConfig) -> None:
@@ -134,6 +182,8 @@ def deterministic_edges(con: duckdb.DuckDBPyConnection, cfg: DeterministicConfig
     parts.append("""
         select rid as a, min(rid) over (partition by nm) as b, 'enterprise_name' as rule
         from recs where party_type = 'enterprise' and anchor is null and nm is not null""")
+    if cfg.id_hash_typos:
+        parts.append(_id_hash_typo_edges(con, cfg.id_hash_typo_variants))
     union = "\nunion all\n".join(f"({p})" for p in parts)
     case = " ".join(f"when '{r}' then {i}" for r, i in prio.items())
     con.execute(f"""

@@ -70,6 +70,7 @@ def simulate(out_dir, truth_dir, persons: int, days: int, seed: int,
     for entity in contract.entities:
         t0 = time.perf_counter()
         table = getattr(world, f"{entity.system}__{entity.name}")()
+        world.note_ids_held(entity.qualified_name, table)
         missing = [c for c in entity.column_names if c not in table.column_names]
         if missing:
             raise RuntimeError(f"{entity.qualified_name}: the simulator produced no {missing}")

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import identity as ident
 from . import world as W
 from .calendar import MS_DAY, MS_HOUR, Window, add_years, month_of, month_start
 from .render import Renderer
@@ -1040,10 +1041,47 @@ class SourceRecords:
         return with_meta(cols, day, rec, ts, wecom_contact=person[rec])
 
     # external_data ---------------------------------------------------------------------------
+    # The insurer's systems that hold a person's resident ID: (entity, ID column, person role).
+    ID_SOURCES = (
+        ("policy_admin__policies", "holder_id_no", "holder"), ("policy_admin__policies", "insured_id_no", "insured"),
+        ("agent_crm__leads", "id_no", "lead"), ("underwriting__uw_cases", "applicant_id_no", "applicant"),
+        ("claims__claims", "claimant_id_no", "claimant"), ("call_center__privacy_requests", "id_no", "requester"),
+        ("app_events__users", "id_no", "app_user"), ("bank_core__customers", "id_no", "bank_customer"),
+    )
+
+    def note_ids_held(self, entity: str, table: pa.Table) -> None:
+        """Remember which persons' IDs `entity` holds (any delivered form but a placeholder)."""
+        if not hasattr(self, "_ids_held"):
+            self._ids_held: dict[str, np.ndarray] = {}
+        if entity not in {e for e, _, _ in self.ID_SOURCES}:
+            return
+        held = np.zeros(self.people.n, bool)
+        for ent, column, role in self.ID_SOURCES:
+            if ent != entity:
+                continue
+            ids, party = table.column(column), table.column(f"_party_{role}").to_numpy()
+            usable = pc.fill_null(pc.and_(pc.is_valid(ids), pc.not_equal(ids, ident.JUNK_ID)), False).to_numpy(
+                zero_copy_only=False)
+            person = party[usable]
+            held[person[(person >= 0) & (person < self.people.n)]] = True
+        self._ids_held[entity] = held
+
+    def ids_held(self) -> np.ndarray:
+        """Persons whose resident ID some system of the insurer holds (in some version of a record)."""
+        held = np.zeros(self.people.n, bool)
+        for entity in dict.fromkeys(e for e, _, _ in self.ID_SOURCES):
+            if entity not in getattr(self, "_ids_held", {}):
+                self.note_ids_held(entity, getattr(self, entity)())
+            held |= self._ids_held[entity]
+        return held
+
     def external_data__risk_bands(self) -> pa.Table:
+        """Bands are licensed per subject: the insurer submits the IDs it holds (any system,
+        any version) and the vendor returns bands for about half of them (adults with a resident
+        ID); the vendor hashes the canonical ID, 1% a mistyped one."""
         rng = self.rng("bands")
         p, w = self.people, self.window
-        subj = np.nonzero((p.doc_type == "01") & (p.age_at(w.start) >= 20) & (rng.random(p.n) < 0.5))[0]
+        subj = np.nonzero((p.doc_type == "01") & (p.age_at(w.start) >= 20) & (rng.random(p.n) < 0.5) & self.ids_held())[0]
         ns = len(subj)
         mistyped = rng.random(ns) < 0.01
         canon = np.where(mistyped, p.id_bad[subj], p.doc_no[subj].astype("U18"))

@@ -213,6 +213,101 @@ def test_enterprise_never_joins_a_person_and_placeholders_never_link():
     assert rules["J1"] == rules["J2"] == "unresolvable"
 
 
+def test_document_numbers_and_typo_shaped_ids():
+    """A permit number is decisive whether its type was delivered or read from its form, and a
+    full-shape ID with an impossible birth date is a typo of the valid ID one digit away."""
+    permit = "H12345678"
+    bad_date = ZHANG[:10] + "3" + ZHANG[11:]             # month 31: malformed, not a bad check digit
+    rows = background() + [
+        rec("policy_admin", "P7:holder", name="陳大文", pinyin="CHEN DAWEN", id_no=permit, id_type="hk_macau_permit",
+            kind="unchecked", policy="P7"),
+        rec("claims", "CL7", name="陈大文", pinyin="CHEN DAWEN", id_no=permit, id_type="hk_macau_permit", kind="unchecked"),
+        rec("policy_admin", "P1:holder", name="张伟", pinyin="ZHANG WEI", id_no=ZHANG, policy="P1"),
+        rec("underwriting", "UW1", name="张伟", pinyin="ZHANG WEI", id_no=bad_date, kind="malformed"),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert same(ids, "P7:holder", "CL7") and rules["CL7"] == "document_no"
+    assert same(ids, "P1:holder", "UW1") and rules["UW1"] == "id_typo"
+
+
+def test_external_hash_of_a_typo_joins_the_id():
+    """The vendor hashed a typo of an ID a record holds; or a record holds a typo of the ID the
+    vendor hashed: either joins the one ID that explains the hash. An unexplained hash stays alone."""
+    li_bad = mistype(LI, 12)
+    other = ric("44010119751111222")
+    rows = background() + [
+        rec("policy_admin", "P1:holder", name="张伟", pinyin="ZHANG WEI", id_no=ZHANG, policy="P1"),
+        rec("external_data", "hz", sha=hashlib.sha256(mistype(ZHANG, 9).encode()).hexdigest()),
+        rec("claims", "CL2", name="李娜", pinyin="LI NA", id_no=li_bad, kind="bad_check_digit"),
+        rec("external_data", "hl", sha=hashlib.sha256(LI.encode()).hexdigest()),
+        rec("external_data", "hn", sha=hashlib.sha256(mistype(other, 9).encode()).hexdigest()),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert same(ids, "P1:holder", "hz") and rules["hz"] == "id_hash_typo"
+    assert same(ids, "CL2", "hl") and rules["hl"] == "id_hash_typo"
+    assert ids["hn"] not in (ids["P1:holder"], ids["CL2"]) and rules["hn"] == "singleton"
+
+
+def test_a_mobile_one_customer_holds_identifies_a_nameless_record():
+    """A record that names nobody (an unverified app account, a caller who left only a number)
+    joins the one adult customer holding its mobile; a number two named adults hold links
+    nothing; a child's records carry a parent's number; nameless records on a number no named
+    customer holds are one customer."""
+    own, family, kid_phone, orphan = "13700001111", "13700002222", "13700003333", "13700004444"
+    kid_id = ric("11010120150601123")
+    rows = background() + [
+        rec("policy_admin", "A1:holder", name="周杰", pinyin="ZHOU JIE", id_no=ric("11010119800202123"), mobile=own,
+            policy="A1"),
+        rec("app_events", "UA", mobile=own),
+        rec("call_center", "TA", mobile=own),
+        # a husband and wife both on the family phone: a nameless account may be either
+        rec("policy_admin", "B1:holder", name="吴刚", pinyin="WU GANG", id_no=ric("11010119750303123"), mobile=family,
+            policy="B1"),
+        rec("bank_core", "B2", name="郑丽", pinyin="ZHENG LI", id_no=ric("11010119780404124"), mobile=family),
+        rec("app_events", "UB", mobile=family),
+        # a mother and her young son's claim on her number: the account is the adult's
+        rec("policy_admin", "C1:holder", name="孙梅", pinyin="SUN MEI", id_no=ric("11010119850505124"), mobile=kid_phone,
+            policy="C1"),
+        rec("claims", "CC1", name="孙小宝", pinyin="SUN XIAOBAO", id_no=kid_id, mobile=kid_phone, policy="C1"),
+        rec("app_events", "UC", mobile=kid_phone),
+        # two nameless records on a number nobody named holds
+        rec("app_events", "UD", mobile=orphan),
+        rec("call_center", "TD", mobile=orphan),
+        # a privacy request on the holder's number: never matched by the number alone
+        rec("call_center", "PR1", mobile=own, role="requester"),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert same(ids, "A1:holder", "UA", "TA") and rules["UA"] == rules["TA"] == "mobile_exclusive"
+    assert ids["UB"] not in (ids["B1:holder"], ids["B2"]) and ids["B1:holder"] != ids["B2"]
+    assert same(ids, "C1:holder", "UC") and ids["CC1"] != ids["C1:holder"]
+    assert same(ids, "UD", "TD")
+    assert ids["PR1"] != ids["A1:holder"]
+    off = parse_config({**yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8")),
+                        "linkage": {**yaml.safe_load(open("dagster_project/identity/matching.yaml", encoding="utf-8"))["linkage"],
+                                    "mobile_exclusive_links": False}})
+    ids_off = run(rows, cfg=off)
+    assert ids_off["UA"] != ids_off["A1:holder"]
+
+
+def test_a_rare_name_alone_links_only_without_a_contradiction():
+    """Two records that agree on a rare name and nothing else link, unless their mobiles (or
+    birth dates) disagree: then they are namesakes as far as the data can tell."""
+    rows = background() + [
+        rec("policy_admin", "N1:holder", name="欧阳明轩", pinyin="OUYANG MINGXUAN", id_no=ric("31010119880808123"),
+            policy="N1"),
+        rec("agent_crm", "LN1", name="欧阳明轩", pinyin="OUYANG MINGXUAN", mobile="13600001234", agent="A1"),
+        rec("policy_admin", "N2:holder", name="司马晓岚", pinyin="SIMA XIAOLAN", id_no=ric("31010119890909124"),
+            mobile="13600005678", policy="N2"),
+        rec("agent_crm", "LN2", name="司马晓岚", pinyin="SIMA XIAOLAN", mobile="13600009999", agent="A2"),
+    ]
+    ids = run(rows)
+    assert same(ids, "N1:holder", "LN1")
+    assert ids["LN2"] != ids["N2:holder"]
+
+
 # --------------------------------------------------------------------------------- guards
 
 
@@ -263,7 +358,8 @@ def test_ids_survive_a_second_run_and_a_merge_keeps_the_older_id():
     zhao = ric("32010119900909123")
     day1 = background() + [
         rec("agent_crm", "X1", name="赵敏", pinyin="ZHAO MIN", mobile="13566667777", first_seen=early),
-        rec("app_events", "Y1", name="赵敏", pinyin="ZHAO MIN", id_no=zhao, first_seen=late),
+        # her verified app account shows another number: a namesake as far as day 1 can tell
+        rec("app_events", "Y1", name="赵敏", pinyin="ZHAO MIN", id_no=zhao, mobile="13599990000", first_seen=late),
     ]
     first = run(day1)
     assert first["X1"] != first["Y1"]          # nothing links them yet

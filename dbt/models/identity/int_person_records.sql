@@ -72,7 +72,8 @@
     {'system': 'scrm_wechat', 'entity': 'contacts', 'role': 'wecom_contact', 'from': 'wecom_named',
      'raw': 'scrm_wechat__contacts', 'key': 'external_userid', 'record_id': 'r.external_userid',
      'cols': {'name': 'r.contact_name', 'name_pinyin_key': 'r.contact_name_pinyin_key',
-              'name_is_nickname': 'r.remark_name is null', 'mobile': 'r.remark_mobile',
+              'name_is_nickname': 'r.remark_name is null', 'nickname_reads_as_name': 'r.nickname_reads_as_name',
+              'mobile': 'r.remark_mobile',
               'mobile_valid': 'r.remark_mobile_valid', 'mobile_is_junk': 'r.remark_mobile_is_junk',
               'unionid': 'r.unionid', 'agent_code': 'r.agent_code'}},
     {'system': 'external_data', 'entity': 'risk_bands', 'role': 'bands_subject',
@@ -85,6 +86,7 @@
 {%- set attributes = [
     ('party_type', dbt.type_string(), "'person'"), ('name', dbt.type_string(), none),
     ('name_pinyin_key', dbt.type_string(), none), ('name_is_nickname', 'boolean', 'false'),
+    ('nickname_reads_as_name', 'boolean', 'false'),
     ('id_type', dbt.type_string(), none), ('id_type_delivered', 'boolean', 'false'), ('id_no', dbt.type_string(), none),
     ('id_no_valid', 'boolean', none), ('id_no_kind', dbt.type_string(), "'missing'"),
     ('delivered_id_no_sha256', dbt.type_string(), none), ('mobile', dbt.type_string(), none),
@@ -119,11 +121,21 @@ wecom as (
     from wecom_texts
 ),
 
+-- a nickname written like a personal name: 2-3 Chinese characters starting with a common
+-- surname (seed `surnames`), or 3-4 starting with a two-character surname. 王雨琪 reads as a
+-- name, 大海 / 老王 / 平安是福 do not.
 wecom_names as (
     select
         wecom.*,
-        coalesce(remark_name, nickname_name) as contact_name
+        coalesce(remark_name, nickname_name) as contact_name,
+        coalesce({{ regexp_like('wecom.nickname_name', '^[\\x{3400}-\\x{9fff}]{2,4}$') }} and (
+            (length(wecom.nickname_name) <= 3 and single.surname is not null)
+            or (length(wecom.nickname_name) >= 3 and substr(wecom.nickname_name, 1, 2) in (
+                {%- for c in compound_surnames() %}'{{ c }}'{{ ', ' if not loop.last }}{% endfor -%}
+            ))
+        ), false) as nickname_reads_as_name
     from wecom
+    left join {{ ref('surnames') }} as single on single.surname = substr(wecom.nickname_name, 1, 1)
 ),
 
 wecom_name_keys as (
@@ -159,17 +171,45 @@ unioned as (
     {%- endfor %}
 ),
 
-derived as (
+-- sources without an id type column: the document a number is, read from its form. A
+-- resident ID is 15 or 18 characters; a HK/Macau permit (回乡证) H or M and 8 (or 10) digits, a
+-- passport E (or G, D, S, P) and 8 digits (E + letter + 7), a Taiwan permit (台胞证) 8 digits.
+-- Staging checked such a number as a resident ID (kind `malformed`); it is a document number.
+typed as (
     select
         unioned.*,
-        -- sources without an id type hold resident IDs (staging checks them as such)
-        coalesce(id_type, case when id_no is not null then 'resident_id' end) as id_type_or_assumed,
-        id_no_kind in ('valid', 'upgraded_15', 'bad_check_digit')
-            and coalesce(id_type, 'resident_id') = 'resident_id' as has_resident_id_form,
+        case
+            when id_type is not null or id_no is null then null
+            when {{ regexp_like('id_no', '^[HM][0-9]{8}([0-9]{2})?$') }} then 'hk_macau_permit'
+            when {{ regexp_like('id_no', '^([EGDSP][0-9]{8}|E[A-Z][0-9]{7})$') }} then 'passport'
+            when {{ regexp_like('id_no', '^[0-9]{8}$') }} then 'taiwan_permit'
+        end as id_type_by_form
+    from unioned
+),
+
+derived as (
+    select
+        typed.*,
+        -- other numbers of sources without an id type are resident IDs (staging checks them as such)
+        coalesce(id_type, id_type_by_form, case when id_no is not null then 'resident_id' end) as id_type_or_assumed,
+        case when id_type_by_form is not null then 'unchecked' else id_no_kind end as id_no_kind_or_form,
+        -- a resident ID's full shape (17 digits + check character) that fails its check digit or
+        -- holds an impossible birth date: a typo of some real ID (one digit changed)
+        coalesce(id_type, 'resident_id') = 'resident_id' and id_type_by_form is null
+            and (id_no_kind = 'bad_check_digit'
+                 or (id_no_kind = 'malformed' and {{ regexp_like('id_no', '^[0-9]{17}[0-9X]$') }}))
+            as has_mistyped_resident_id,
         id_no_kind in ('valid', 'upgraded_15') and coalesce(id_type, 'resident_id') = 'resident_id' as has_valid_resident_id,
         -- a placeholder typed to get past a form: one character repeated (000000000000000000)
         id_no is not null and replace(id_no, substr(id_no, 1, 1), '') = '' as id_no_is_junk
-    from unioned
+    from typed
+),
+
+shaped as (
+    select
+        derived.*,
+        (has_valid_resident_id or has_mistyped_resident_id) and not id_no_is_junk as has_resident_id_form
+    from derived
 )
 
 select
@@ -184,8 +224,8 @@ select
     cast(id_type_or_assumed as {{ dbt.type_string() }}) as id_type,
     cast(id_type_delivered as boolean) as id_type_delivered,
     cast(id_no as {{ dbt.type_string() }}) as id_no,
-    cast(id_no_valid as boolean) as id_no_valid,
-    cast(id_no_kind as {{ dbt.type_string() }}) as id_no_kind,
+    cast(case when id_type_by_form is null then id_no_valid end as boolean) as id_no_valid,
+    cast(id_no_kind_or_form as {{ dbt.type_string() }}) as id_no_kind,
     cast(id_no_is_junk as boolean) as id_no_is_junk,
     cast(coalesce(
         delivered_id_no_sha256,
@@ -206,15 +246,15 @@ select
     cast(case
         when party_type = 'enterprise' then id_no_valid or name is not null
         else coalesce(
-            (id_no_kind in ('valid', 'upgraded_15', 'bad_check_digit', 'unchecked') and not id_no_is_junk)
+            (id_no_kind_or_form in ('valid', 'upgraded_15', 'unchecked') and not id_no_is_junk)
+            or has_resident_id_form
             or delivered_id_no_sha256 is not null
             or (mobile_valid and not mobile_is_junk)
-            or unionid is not null
             or wechat_id is not null
-            or (name is not null and not name_is_nickname
+            or (name is not null and (not name_is_nickname or nickname_reads_as_name)
                 and (birth_date is not null or policy_no is not null or agent_code is not null)),
             false)
     end as boolean) as is_resolvable,
     cast(first_seen_date as date) as first_seen_date,
     cast(current_version_date as date) as current_version_date
-from derived
+from shaped
