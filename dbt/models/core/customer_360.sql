@@ -44,8 +44,8 @@ policies as (
         sum(case when p.status = 'surrendered' then 1 else 0 end) as policies_surrendered,
         sum(case when p.channel = 'group' then 1 else 0 end) as group_covers,
         sum(case when p.status = 'in_force' then p.premium_annual else 0 end) as annual_premium_in_force,
-        {{ dbt.listagg('distinct p.product_line', "','", 'order by p.product_line') }} as product_lines,
-        {{ dbt.listagg('distinct p.channel', "','", 'order by p.channel') }} as channels,
+        {{ sorted_distinct_listagg('p.product_line', "','") }} as product_lines,
+        {{ sorted_distinct_listagg('p.channel', "','") }} as channels,
         min(p.issue_date) as first_policy_date
     from {{ ref('stg_policy_admin__policies') }} as p
     inner join policy_owner as o on o.policy_no = p.policy_no

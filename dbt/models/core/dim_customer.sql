@@ -57,7 +57,7 @@ customers as (
         max(party_type) as party_type,
         count(*) as record_count,
         count(distinct source_system) as source_system_count,
-        {{ dbt.listagg('distinct source_system', "','", 'order by source_system') }} as source_systems,
+        {{ sorted_distinct_listagg('source_system', "','") }} as source_systems,
         min(first_seen_date) as first_seen_date,
         max(current_version_date) as last_seen_date,
         max(case when match_rule in ('resident_id', 'document_no', 'credit_code') then 1 else 0 end) = 1 as has_valid_id,

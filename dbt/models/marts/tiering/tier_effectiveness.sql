@@ -50,7 +50,7 @@ manager_cost as (
 )
 
 select
-    cast(t.service_tier as varchar) as service_tier,
+    cast(t.service_tier as {{ dbt.type_string() }}) as service_tier,
     cast(max(t.as_of_date) as date) as as_of_date,
     cast(count(*) as integer) as customers,
     cast(sum(p.renewed) * 1.0 / nullif(sum(p.renewals_due), 0) as decimal(8, 4)) as renewal_rate,
