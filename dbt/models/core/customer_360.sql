@@ -140,7 +140,7 @@ consents as (
         sum(case when c.consent = 'opt_in' then 1 else 0 end) as marketing_channels_opted_in
     from (
         select mobile, channel, consent,
-               row_number() over (partition by mobile, channel order by recorded_at desc, _business_date desc, _row_number desc) as rn
+               row_number() over (partition by mobile, channel order by recorded_at desc nulls last, _business_date desc nulls last, _row_number desc nulls last) as rn
         from {{ ref('stg_marketing__consents') }}
         where mobile_valid and not mobile_is_junk
     ) as c
@@ -172,7 +172,7 @@ bands as (
     select customer_id, credit_band, income_band, health_risk_band, as_of as bands_as_of
     from (
         select r.customer_id, b.credit_band, b.income_band, b.health_risk_band, b.as_of,
-               row_number() over (partition by r.customer_id order by b.as_of desc, b.id_no_sha256) as rn
+               row_number() over (partition by r.customer_id order by b.as_of desc nulls last, b.id_no_sha256 asc nulls last) as rn
         from records as r
         inner join {{ ref('stg_external_data__risk_bands') }} as b on b.id_no_sha256 = r.source_record_id
         where r.source_system = 'external_data'

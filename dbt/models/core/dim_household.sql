@@ -19,7 +19,7 @@ ranked as (
         coalesce(p.policies_held, 0) as policies_held,
         row_number() over (
             partition by m.household_id
-            order by coalesce(p.policies_held, 0) desc, m.first_seen_date, m.customer_id
+            order by coalesce(p.policies_held, 0) desc, m.first_seen_date asc nulls last, m.customer_id asc nulls last
         ) as head_rank
     from members as m
     left join held as p on p.customer_id = m.customer_id
