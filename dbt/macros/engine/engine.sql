@@ -284,3 +284,33 @@
 {% macro default__try_cast(expr, type) -%}
     try_cast({{ expr }} as {{ type }})
 {%- endmacro %}
+
+{#-
+  dbt's dateadd / datediff on Spark, overridden for this project: dbt-spark's go through
+  to_timestamp(unix seconds), which a TIMESTAMP_NTZ session (the profile's timestampType) does
+  not accept, so every window comparison turned null. Here they work on the naive wall clock,
+  like DuckDB's: dateadd returns a timestamp (DuckDB: date + interval), datediff counts the
+  datepart boundaries crossed (DuckDB's date_diff).
+-#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart | upper }}, {{ interval }}, cast({{ from_date_or_timestamp }} as timestamp_ntz))
+{%- endmacro %}
+
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- set a = "cast(" ~ first_date ~ " as timestamp_ntz)" -%}
+    {%- set b = "cast(" ~ second_date ~ " as timestamp_ntz)" -%}
+    {%- if datepart == 'day' -%}
+        datediff(cast({{ second_date }} as date), cast({{ first_date }} as date))
+    {%- elif datepart in ('hour', 'minute', 'second') -%}
+        timestampdiff({{ datepart | upper }}, cast(date_trunc('{{ datepart | upper }}', {{ a }}) as timestamp_ntz),
+                      cast(date_trunc('{{ datepart | upper }}', {{ b }}) as timestamp_ntz))
+    {%- elif datepart == 'month' -%}
+        ((year({{ b }}) * 12 + month({{ b }})) - (year({{ a }}) * 12 + month({{ a }})))
+    {%- elif datepart == 'quarter' -%}
+        ((year({{ b }}) * 4 + quarter({{ b }})) - (year({{ a }}) * 4 + quarter({{ a }})))
+    {%- elif datepart == 'year' -%}
+        (year({{ b }}) - year({{ a }}))
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("datediff by " ~ datepart ~ " has no Spark form in this project (macros/engine)") }}
+    {%- endif -%}
+{%- endmacro %}

@@ -197,7 +197,7 @@ bands as (
     'p.product_lines',
     'p.channels',
     'p.first_policy_date',
-    'cast(' ~ dbt.datediff('p.first_policy_date', 'as_of.as_of_date', 'day') ~ ' / 365.25 as decimal(6, 2)) as tenure_years',
+    to_decimal('cast(' ~ dbt.datediff('p.first_policy_date', 'as_of.as_of_date', 'day') ~ ' as double) / 365.25', 6, 2) ~ ' as tenure_years',
     ('c.claims', 0),
     ('c.claims_paid_amount', 0),
     ('c.claims_rejected', 0),

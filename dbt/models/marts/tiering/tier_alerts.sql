@@ -102,7 +102,7 @@ select
     cast(e.event_type as {{ dbt.type_string() }}) as event_type,
     cast(e.event_ref as {{ dbt.type_string() }}) as event_ref,
     cast(e.event_date as date) as event_date,
-    cast(e.event_value as decimal(18, 2)) as event_value,
+    {{ to_decimal('e.event_value', 18, 2) }} as event_value,
     cast(p.value_tier as {{ dbt.type_string() }}) as previous_value_tier,
     cast(t.value_tier as {{ dbt.type_string() }}) as value_tier,
     cast(p.service_tier as {{ dbt.type_string() }}) as previous_service_tier,
