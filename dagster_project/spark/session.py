@@ -37,6 +37,11 @@ def _render(value: Any) -> str:
 def spark_conf(output: str = SESSION_OUTPUT, profiles_dir: Path = DBT_PROJECT_DIR) -> dict[str, str]:
     """The `server_side_parameters` of the profile's Spark session output, rendered. Relative
     paths (the profile's defaults) are resolved against the dbt project dir, where dbt runs."""
+    from ..settings import get_settings
+
+    # the profile's default ('../data/spark') is relative to dbt's working dir; pin the same
+    # folder for a process started anywhere (settings: CDP_SPARK_DIR, default <data>/spark)
+    os.environ.setdefault("CDP_SPARK_DIR", str(get_settings().spark_dir))
     doc = yaml.safe_load((profiles_dir / "profiles.yml").read_text(encoding="utf-8"))
     spec = doc[PROFILE]["outputs"][output]
     if spec.get("method") != "session":
