@@ -193,7 +193,10 @@ def _print_where_to_look(console) -> None:
 
     s = get_settings()
     console.print("\n[bold]Where to look[/bold]")
+    warehouse = (f"  warehouse (Spark):  tables under {s.spark_dir / 'warehouse'}, metastore {s.spark_dir / 'metastore_db'}"
+                 " (CDP_ENGINE=spark; see the README, Running on Spark)\n") if s.engine == "spark" else ""
     console.print(
+        warehouse +
         f"  warehouse (DuckDB): {s.warehouse_path}\n"
         f"  raw lake (Parquet): {s.raw_dir}   quarantine: {s.quarantine_dir}\n"
         f"  data quality:       {data_docs_dir() / 'index.html'} (GX Data Docs), table marts.dq_sla_daily\n"

@@ -1,21 +1,29 @@
 """Resources: where the data lives (landing, lake, warehouse) and the dbt CLI.
 
 DuckDB allows one writer per file: every asset that writes the warehouse runs in the
-`duckdb` pool (limit 1, see dagster.yaml); readers open it read-only.
+`duckdb` pool (limit 1, see dagster.yaml); readers open it read-only. On Spark (CDP_ENGINE=spark)
+the same pool serialises the steps that open Spark's embedded Derby metastore (one JVM at a time).
+
+`Warehouse.workspace()` is the engine adapter of the Python assets: a DuckDB connection on which
+the warehouse tables they read are visible under their usual names (the warehouse itself on
+DuckDB; on Spark, an in-memory DuckDB loaded from Spark through a Spark job), and `publish()`
+writes the tables they produce back to the selected engine.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
-from .settings import DBT_PROJECT_DIR, Settings, get_settings, token_salt
+from .settings import DBT_PROJECT_DIR, Settings, export_engine_environment, get_settings, token_salt
 
 
 def dbt_executable() -> str:
@@ -93,10 +101,80 @@ class CdpPaths(dg.ConfigurableResource):
         return Path(self.lake_dir)
 
 
+class Workspace:
+    """A DuckDB connection holding the warehouse tables an asset works on (see Warehouse.workspace)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, engine: str, tmp: Path | None, loaded: dict[str, int]):
+        self.con = con
+        self.engine = engine
+        self.tmp = tmp
+        self.loaded = loaded  # relation -> rows, as loaded from Spark (empty on DuckDB)
+        self.published: dict[str, int] = {}
+
+    def publish(self, tables: Sequence[str]) -> dict[str, int]:
+        """Write these tables of the connection back to the warehouse (replacing their rows).
+        On DuckDB they already are the warehouse's; on Spark they go through one Spark job."""
+        if self.engine != "spark" or not tables:
+            return {}
+        from .spark.client import run_spark_job
+
+        assert self.tmp is not None
+        imports = []
+        for table in tables:
+            folder = self.tmp / "publish" / table
+            folder.mkdir(parents=True, exist_ok=True)
+            ex(self.con, f"copy (select * from {table}) to {_lit(str(folder / 'part-0.parquet'))} (format parquet)")
+            imports.append({"table": table, "path": str(folder), "mode": "overwrite"})
+        result = run_spark_job({"import": imports, "dir": str(self.tmp)}, log_path=self.tmp / "spark-publish.log")
+        self.published = {k: int(v) for k, v in result["imported"].items()}
+        return self.published
+
+
+def load_exported(con: duckdb.DuckDBPyConnection, export_dir: Path, relations: Sequence[str]) -> dict[str, int]:
+    """Create each exported relation (Parquet under export_dir/<schema.name>/) as a DuckDB table."""
+    rows = {}
+    for rel in relations:
+        schema, name = rel.split(".", 1)
+        ex(con, f'create schema if not exists "{schema}"')
+        ex(con, f'create or replace table "{schema}"."{name}" as select * from read_parquet('
+                f'{_lit(str(export_dir / rel / "*.parquet"))})')
+        rows[rel] = int(con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0])
+    return rows
+
+
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse file. Open read-only unless the asset runs in the `duckdb` pool."""
+    """The warehouse: a DuckDB file (CDP_ENGINE=duckdb) or Spark's tables (CDP_ENGINE=spark).
+    Open read-only unless the asset runs in the `duckdb` pool."""
 
     path: str
+    engine: str = "duckdb"
+
+    @contextmanager
+    def workspace(self, reads: Sequence[str] = (), read_only: bool = False) -> Iterator[Workspace]:
+        """A DuckDB connection with the warehouse relations `reads` (`schema.name` or `schema.*`).
+
+        DuckDB: the warehouse file itself (every relation is there; `reads` is informational).
+        Spark: a fresh in-memory DuckDB into which one Spark job exported `reads`; call
+        `publish([...])` to write tables back to Spark. Relations Spark does not have yet are
+        simply absent, as they would be from a new DuckDB warehouse.
+        """
+        if self.engine != "spark":
+            with self.connect(read_only=read_only) as con:
+                yield Workspace(con, "duckdb", None, {})
+            return
+        from .spark.client import run_spark_job
+
+        tmp = Path(tempfile.mkdtemp(prefix="cdp-spark-", dir=str(_spark_scratch())))
+        con = duckdb.connect()
+        try:
+            loaded: dict[str, int] = {}
+            if reads:
+                result = run_spark_job({"export": list(reads), "dir": str(tmp)}, log_path=tmp / "spark-export.log")
+                loaded = load_exported(con, tmp / "export", sorted(result["exported"]))
+            yield Workspace(con, "spark", tmp, loaded)
+        finally:
+            con.close()
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -110,11 +188,19 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
 
+def _spark_scratch() -> Path:
+    s = get_settings()
+    path = (s.spark_dir or s.data_dir / "spark") / "exchange"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     token_salt(settings)  # exported for dbt (analyst tokens) and the ingest (erasure register)
+    export_engine_environment(settings)  # absolute lake and Spark dirs for dbt and the Spark jobs
     return {
         "paths": CdpPaths(landing_dir=str(settings.landing_dir), lake_dir=str(settings.lake_dir)),
-        "warehouse": Warehouse(path=str(settings.warehouse_path)),
+        "warehouse": Warehouse(path=str(settings.warehouse_path), engine=settings.engine),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),

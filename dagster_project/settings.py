@@ -25,6 +25,10 @@ class Settings:
     lake_dir: Path
     warehouse_path: Path
     dbt_target: str
+    # the warehouse engine: `duckdb` (embedded default) or `spark` (dbt-spark; see README "Running on Spark")
+    engine: str = "duckdb"
+    # Spark's local state (embedded Derby metastore, warehouse dir, scratch), pinned under the data folder
+    spark_dir: Path | None = None
     # encryption at rest (privacy/README): the key never leaves the environment, never printed
     warehouse_key: str | None = field(default=None, repr=False)
     # CDP_WAREHOUSE_ALLOW_MBEDTLS=1: write encrypted files with DuckDB's built-in mbedtls when the
@@ -62,19 +66,45 @@ class Settings:
         return self.lake_dir / "ingest_log"
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine_name() -> str:
+    """CDP_ENGINE: the one switch between the embedded DuckDB warehouse and Spark."""
+    engine = (os.environ.get("CDP_ENGINE") or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"CDP_ENGINE={engine!r} is not an engine of this platform: use one of {', '.join(ENGINES)}")
+    return engine
+
+
 def get_settings() -> Settings:
     """Read the settings now (tests and the CLI change the environment between calls)."""
     data_dir = _path("CDP_DATA_DIR", REPO_ROOT / "data")
+    engine = engine_name()
     return Settings(
         data_dir=data_dir,
         landing_dir=_path("CDP_LANDING_DIR", data_dir / "landing"),
         truth_dir=_path("CDP_TRUTH_DIR", data_dir / "truth"),
         lake_dir=_path("CDP_LAKE_DIR", data_dir / "lake"),
         warehouse_path=_path("CDP_WAREHOUSE_PATH", data_dir / "warehouse" / "cdp.duckdb"),
-        dbt_target=os.environ.get("CDP_DBT_TARGET", "duckdb"),
+        # the dbt target follows the engine (profiles.yml: `duckdb`, `spark`); CDP_DBT_TARGET picks
+        # another output of the same engine (e.g. `spark_thrift` for a cluster's Thrift server)
+        dbt_target=os.environ.get("CDP_DBT_TARGET") or engine,
+        engine=engine,
+        spark_dir=_path("CDP_SPARK_DIR", data_dir / "spark"),
         warehouse_key=os.environ.get("CDP_WAREHOUSE_KEY") or None,
         allow_mbedtls=os.environ.get("CDP_WAREHOUSE_ALLOW_MBEDTLS", "") in ("1", "true", "yes"),
     )
+
+
+def export_engine_environment(settings: Settings) -> None:
+    """Absolute locations for dbt (profiles.yml and dbt_project.yml read them with env_var): the
+    lake both engines read, and Spark's metastore / warehouse dirs under the data folder."""
+    os.environ["CDP_ENGINE"] = settings.engine
+    os.environ["CDP_LAKE_DIR"] = str(settings.lake_dir)
+    os.environ["CDP_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    if settings.spark_dir is not None:
+        os.environ["CDP_SPARK_DIR"] = str(settings.spark_dir)
 
 
 TOKEN_SALT_VAR = "CDP_TOKEN_SALT"

@@ -1,6 +1,10 @@
 """The matching asset: identity.int_person_records (dbt) -> identity.customer_xref and
 identity.customer_id_history (warehouse tables), in the `duckdb` pool (it writes the warehouse).
 
+The matching itself runs on a DuckDB connection (identity/engine.py) whatever the engine: with
+CDP_ENGINE=spark the person records are read from Spark and both tables written back to Spark
+through `Warehouse.workspace()` (the engine adapter, resources.py), so ids are the same on both.
+
 `customer_xref` holds one row per person-bearing record, every run, with its customer id and how
 it got it (`match_rule`, `match_probability`). Records that carry too little to match
 (`is_resolvable` false: an anonymous caller, a WeCom nickname) get a customer of their own, as
@@ -30,6 +34,8 @@ CUSTOMER_ID_HISTORY = dg.AssetKey(["identity", "customer_id_history"])
 # the tables' columns and types are described once, in the dbt source both sides read
 SOURCES_YAML = DBT_PROJECT_DIR / "models" / "identity" / "_identity__sources.yml"
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, None))
+# what the asset reads from the warehouse (and, on Spark, loads into its DuckDB workspace)
+IDENTITY_READS = ("identity.int_person_records", "identity.customer_xref", "identity.customer_id_history")
 
 
 def table_columns(table: str, source_name: str = "identity", sources_yaml=SOURCES_YAML) -> str:
@@ -140,7 +146,10 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
     identity.int_person_records; stable customer ids against the previous xref."""
     cfg = load_config()
     start = time.perf_counter()
-    with warehouse.connect(read_only=False) as con:
+    # the engine adapter: on DuckDB the warehouse itself; on Spark the records are read from Spark
+    # into an in-memory DuckDB, resolved there, and the two identity tables written back to Spark
+    with warehouse.workspace(reads=IDENTITY_READS) as ws:
+        con = ws.con
         previous = None
         if _table_exists(con, "identity", "customer_xref") and con.execute(
                 "select count(*) from identity.customer_xref").fetchall()[0][0] > 0:
@@ -149,6 +158,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
         res = resolve(con, "identity.int_person_records", cfg, previous=previous)
         resolved_on = con.execute("select coalesce(max(first_seen_date), current_date) from xref").fetchall()[0][0]
         write_resolution(con, str(resolved_on))
+        ws.publish(["identity.customer_xref", "identity.customer_id_history"])
         meta = resolution_metadata(con, res, cfg.quality.duplicate_probability)
         history_rows = con.execute("select count(*) from identity.customer_id_history").fetchall()[0][0]
         checks = con.execute("""
@@ -164,6 +174,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse)
                                           and coalesce(r.id_type, 'resident_id') = 'resident_id'
                                         group by 1 having count(distinct r.id_no) > 1)) as two_ids
         """).fetchall()[0]
+        meta["engine"] = ws.engine
     person_records, xref_rows, xref_keys, mixed, two_ids = (int(x) for x in checks)
     meta["seconds"] = round(time.perf_counter() - start, 2)
     meta["resolved_on"] = str(resolved_on)

@@ -18,7 +18,7 @@ import getpass
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -157,6 +157,7 @@ class Outcome:
     erased_rows: int
     lake_rows: int
     exports: list[str]
+    erased_tables: dict[str, int] = field(default_factory=dict)  # schema.table -> rows deleted
 
 
 def process_requests(con: duckdb.DuckDBPyConnection, lake: Path, export_dir: Path, salt: str) -> Outcome:
@@ -206,6 +207,7 @@ def process_requests(con: duckdb.DuckDBPyConnection, lake: Path, export_dir: Pat
         wh_removed = purge_warehouse(con, lake, salt)
         outcome.lake_rows = sum(lake_removed.values())
         outcome.erased_rows = sum(wh_removed.values())
+        outcome.erased_tables = dict(wh_removed)
         ex(con, "update privacy.request_audit set rows_erased = ? where request_id in (select unnest(?))",
                     [outcome.lake_rows + outcome.erased_rows, erasures])
         log_action(con, "erasure_purge", "right to erasure", details={

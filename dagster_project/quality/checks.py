@@ -375,7 +375,10 @@ def _run_warehouse_suites(context: dg.AssetCheckExecutionContext, warehouse: War
     session: GxSession | None = None
     results: list[Any] = []
     queries = mart_queries()
-    with warehouse.connect(read_only=True) as con:
+    # DuckDB: the warehouse, read-only. Spark: the layer's tables loaded from Spark by one job.
+    reads = ["staging.*"] if layer == "staging" else ["staging.*", "identity.*", "core.*", "marts.*"]
+    with warehouse.workspace(reads=reads, read_only=True) as ws:
+        con = ws.con
         for key, names in sorted(selected.items(), key=lambda kv: kv[0].to_user_string()):
             gx_names = {n for n in names if n.startswith(GX_PREFIX)}
             per_rule: dict[str, list[tuple[SuiteOutcome, RuleOutcome]]] = defaultdict(list)

@@ -27,7 +27,7 @@
             c.source_record_id,
             row_number() over (
                 partition by c.customer_id
-                order by {{ order | join(', ') | replace('trust_rank', 'coalesce(trust.trust_rank, 99)') }}, c.source_system, c.source_record_id
+                order by {{ order | join(', ') | replace('trust_rank', 'coalesce(trust.trust_rank, 99)') }}, c.source_system asc nulls last, c.source_record_id asc nulls last
             ) as survivor_rank
         from {{ relation }} as c
         left join (

@@ -3,16 +3,6 @@
   `duckdb__` runs today, `default__` is Spark SQL (the planned second target).
 -#}
 
-{# Lower-case hex SHA-256 of a text (external_data `id_no_sha256` hashes the canonical ID). #}
-{% macro sha256_hex(expr) -%}
-    {{ return(adapter.dispatch('sha256_hex', 'insurance_cdp')(expr)) }}
-{%- endmacro %}
-{% macro default__sha256_hex(expr) -%}
-    lower(sha2({{ expr }}, 256))
-{%- endmacro %}
-{% macro duckdb__sha256_hex(expr) -%}
-    lower(sha256({{ expr }}))
-{%- endmacro %}
 
 {#
   The earliest business date on which any version of each key of a raw table was delivered
@@ -39,7 +29,7 @@
   is already normalise_text'ed (single spaces).
 #}
 {% macro remark_person_name(remark) -%}
-    nullif(regexp_extract({{ remark }}, '^([\x{3400}-\x{9fff}·]{2,5})( |$)', 1), '')
+    nullif({{ regexp_extract(remark, '^([\\x{3400}-\\x{9fff}·]{2,5})( |$)', 1) }}, '')
 {%- endmacro %}
 
 {# Gender held in an 18-char resident ID: the 17th digit is odd for men. Null unless 17 digits. #}
@@ -58,10 +48,6 @@
   description the asset also builds its tables from (dagster_project/identity/assets.py).
 -#}
 {% macro create_identity_tables() -%}
-    {{ return(adapter.dispatch('create_identity_tables', 'insurance_cdp')()) }}
-{%- endmacro %}
-
-{% macro default__create_identity_tables() -%}
     {{ return(create_source_tables('identity')) }}
 {%- endmacro %}
 
@@ -72,9 +58,9 @@
             {%- do run_query('create schema if not exists ' ~ node.schema) -%}
             {%- set columns = [] -%}
             {%- for col in node.columns.values() -%}
-                {%- do columns.append(adapter.quote(col.name) ~ ' ' ~ col.data_type) -%}
+                {%- do columns.append(adapter.quote(col.name) ~ ' ' ~ ddl_type(col.data_type)) -%}
             {%- endfor -%}
-            {%- do run_query('create table if not exists ' ~ node.schema ~ '.' ~ node.name ~ ' (' ~ columns | join(', ') ~ ')') -%}
+            {%- do run_query('create table if not exists ' ~ node.schema ~ '.' ~ node.name ~ ' (' ~ columns | join(', ') ~ ')' ~ table_format_clause()) -%}
         {%- endfor -%}
     {%- endif -%}
     select 1 as {{ source_name }}_tables_ready

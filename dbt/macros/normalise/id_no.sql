@@ -41,7 +41,12 @@
 
 {# Birth date held in an 18-char resident ID when it is plausible (1900-01-01 .. today), else null. #}
 {% macro id_birth_date(id18) -%}
-    {%- set d = parse_date("substr(" ~ id18 ~ ", 7, 8)", '%Y%m%d') -%}
+    {{ plausible_birth_date("substr(" ~ id18 ~ ", 7, 8)") }}
+{%- endmacro %}
+
+{# A YYYYMMDD text as a date when it is one and plausible (1900-01-01 .. today), else null. #}
+{% macro plausible_birth_date(yyyymmdd) -%}
+    {%- set d = parse_date(yyyymmdd, '%Y%m%d') -%}
     case when {{ d }} between cast('1900-01-01' as date) and cast({{ dbt.current_timestamp() }} as date) then {{ d }} end
 {%- endmacro %}
 
@@ -75,7 +80,8 @@
             end
         when not {{ _is_resident(id_type) }} then 'unchecked'
         when {{ regexp_like(clean, '^[0-9]{15}$') }} then
-            case when {{ id_birth_date(id_upgrade_15(clean)) }} is not null then 'upgraded_15' else 'malformed' end
+            {#- the upgraded ID's birth date is 19 + digits 7-12 (the check character plays no part) #}
+            case when {{ plausible_birth_date("'19' || substr(" ~ clean ~ ", 7, 6)") }} is not null then 'upgraded_15' else 'malformed' end
         when not {{ regexp_like(clean, '^[0-9]{17}[0-9X]$') }} then 'malformed'
         when {{ id_birth_date(clean) }} is null then 'malformed'
         when {{ id_check_char("substr(" ~ clean ~ ", 1, 17)") }} = substr({{ clean }}, 18, 1) then 'valid'

@@ -15,7 +15,7 @@
   name_pinyin_lookup(relation, ['holder_name', 'insured_name']) is a select of
   (name, name_pinyin_key) over the distinct, already normalised names (normalise_person_name)
   in those columns of `relation`; join it back on the name. Portable: the per-character
-  explode is the one dispatched piece (explode_chars); the ordered joins are dbt's listagg.
+  explode (explode_chars) and the ordered joins (ordered_listagg) are dispatched (macros/engine).
 -#}
 
 {#- Two-character surnames: both characters form the surname part of the key. -#}
@@ -67,8 +67,8 @@
         hanzi_parts as (
             select
                 name,
-                {{ dbt.listagg("case when part = 'surname' then syllable end", "''", 'order by pos') }} as surname_key,
-                {{ dbt.listagg("case when part = 'given' then syllable end", "''", 'order by pos') }} as given_key
+                {{ ordered_listagg("case when part = 'surname' then syllable end", "''", 'pos') }} as surname_key,
+                {{ ordered_listagg("case when part = 'given' then syllable end", "''", 'pos') }} as given_key
             from syllables
             where syllable is not null
             group by name

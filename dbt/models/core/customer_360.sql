@@ -39,8 +39,8 @@ policies as (
         sum(case when p.status = 'surrendered' then 1 else 0 end) as policies_surrendered,
         sum(case when p.channel = 'group' then 1 else 0 end) as group_covers,
         sum(case when p.status = 'in_force' then p.premium_annual else 0 end) as annual_premium_in_force,
-        {{ dbt.listagg('distinct p.product_line', "','", 'order by p.product_line') }} as product_lines,
-        {{ dbt.listagg('distinct p.channel', "','", 'order by p.channel') }} as channels,
+        {{ sorted_distinct_listagg('p.product_line', "','") }} as product_lines,
+        {{ sorted_distinct_listagg('p.channel', "','") }} as channels,
         min(p.issue_date) as first_policy_date
     from {{ ref('stg_policy_admin__policies') }} as p
     inner join policy_owner as o on o.policy_no = p.policy_no
@@ -135,7 +135,7 @@ consents as (
         sum(case when c.consent = 'opt_in' then 1 else 0 end) as marketing_channels_opted_in
     from (
         select mobile, channel, consent,
-               row_number() over (partition by mobile, channel order by recorded_at desc, _business_date desc, _row_number desc) as rn
+               row_number() over (partition by mobile, channel order by recorded_at desc nulls last, _business_date desc nulls last, _row_number desc nulls last) as rn
         from {{ ref('stg_marketing__consents') }}
         where mobile_valid and not mobile_is_junk
     ) as c
@@ -167,7 +167,7 @@ bands as (
     select customer_id, credit_band, income_band, health_risk_band, as_of as bands_as_of
     from (
         select r.customer_id, b.credit_band, b.income_band, b.health_risk_band, b.as_of,
-               row_number() over (partition by r.customer_id order by b.as_of desc, b.id_no_sha256) as rn
+               row_number() over (partition by r.customer_id order by b.as_of desc nulls last, b.id_no_sha256 asc nulls last) as rn
         from records as r
         inner join {{ ref('stg_external_data__risk_bands') }} as b on b.id_no_sha256 = r.source_record_id
         where r.source_system = 'external_data'
@@ -192,7 +192,7 @@ bands as (
     'p.product_lines',
     'p.channels',
     'p.first_policy_date',
-    'cast(' ~ dbt.datediff('p.first_policy_date', 'as_of.as_of_date', 'day') ~ ' / 365.25 as decimal(6, 2)) as tenure_years',
+    to_decimal('cast(' ~ dbt.datediff('p.first_policy_date', 'as_of.as_of_date', 'day') ~ ' as double) / 365.25', 6, 2) ~ ' as tenure_years',
     ('c.claims', 0),
     ('c.claims_paid_amount', 0),
     ('c.claims_rejected', 0),

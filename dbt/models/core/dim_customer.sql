@@ -21,34 +21,34 @@ with records as (
 names as (
     {{ survivor('name', 'records', value='c.name', extra=['c.name_pinyin_key'],
                 where='c.name is not null and not c.name_is_nickname',
-                order=['case when c.name_is_latin then 1 else 0 end', 'trust_rank', 'c.current_version_date desc']) }}
+                order=['case when c.name_is_latin then 1 else 0 end', 'trust_rank', 'c.current_version_date desc nulls last']) }}
 ),
 
 ids as (
     {{ survivor('id_no', 'records', value='c.id_no', extra=['c.id_type', 'c.id_no_kind'],
                 where="c.id_no is not null and not c.id_no_is_junk and c.id_no_kind in ('valid', 'upgraded_15', 'bad_check_digit', 'unchecked')",
                 order=["case c.id_no_kind when 'valid' then 0 when 'upgraded_15' then 1 when 'bad_check_digit' then 3 else 2 end",
-                       'trust_rank', 'c.current_version_date desc']) }}
+                       'trust_rank', 'c.current_version_date desc nulls last']) }}
 ),
 
 mobiles as (
     {{ survivor('mobile', 'records', value='c.mobile',
                 where='c.mobile_valid and not c.mobile_is_junk',
-                order=['c.current_version_date desc', 'trust_rank']) }}
+                order=['c.current_version_date desc nulls last', 'trust_rank']) }}
 ),
 
 births as (
     {{ survivor('birth_date', 'records', value='c.effective_birth_date',
                 where='c.effective_birth_date is not null',
                 order=['case when c.birth_date_from_id is not null then 0 else 1 end', 'trust_rank',
-                       'c.current_version_date desc']) }}
+                       'c.current_version_date desc nulls last']) }}
 ),
 
 genders as (
     {{ survivor('gender', 'records', value='coalesce(c.gender_from_id, c.gender)',
                 where='coalesce(c.gender_from_id, c.gender) is not null',
                 order=['case when c.gender_from_id is not null then 0 else 1 end', 'trust_rank',
-                       'c.current_version_date desc']) }}
+                       'c.current_version_date desc nulls last']) }}
 ),
 
 customers as (
@@ -57,7 +57,7 @@ customers as (
         max(party_type) as party_type,
         count(*) as record_count,
         count(distinct source_system) as source_system_count,
-        {{ dbt.listagg('distinct source_system', "','", 'order by source_system') }} as source_systems,
+        {{ sorted_distinct_listagg('source_system', "','") }} as source_systems,
         min(first_seen_date) as first_seen_date,
         max(current_version_date) as last_seen_date,
         max(case when match_rule in ('resident_id', 'document_no', 'credit_code') then 1 else 0 end) = 1 as has_valid_id,

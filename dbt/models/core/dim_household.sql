@@ -19,7 +19,7 @@ ranked as (
         coalesce(p.policies_held, 0) as policies_held,
         row_number() over (
             partition by m.household_id
-            order by coalesce(p.policies_held, 0) desc, m.first_seen_date, m.customer_id
+            order by coalesce(p.policies_held, 0) desc, m.first_seen_date asc nulls last, m.customer_id asc nulls last
         ) as head_rank
     from members as m
     left join held as p on p.customer_id = m.customer_id
@@ -29,7 +29,7 @@ select
     household_id,
     count(*) as member_count,
     max(case when head_rank = 1 then customer_id end) as head_customer_id,
-    {{ dbt.listagg('customer_id', "','", 'order by customer_id') }} as member_customer_ids,
+    {{ ordered_listagg('customer_id', "','", 'customer_id') }} as member_customer_ids,
     sum(policies_held) as policies_held,
     max(case when linked_by_policy then 1 else 0 end) = 1 as linked_by_policy,
     max(case when linked_by_mobile then 1 else 0 end) = 1 as linked_by_mobile,

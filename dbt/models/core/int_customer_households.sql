@@ -55,16 +55,24 @@ edges as (
     select distinct a, b from links
 ),
 
+-- every person's neighbours and itself: one round takes the least label among them
+neighbourhood as (
+    select e.a, e.b from edges as e inner join persons as p on p.customer_id = e.a
+    union all
+    select customer_id as a, customer_id as b from persons
+),
+
 labels_0 as (
     select customer_id, customer_id as label from persons
 ),
+{# each round reads the previous one once (an engine that inlines CTEs, like Spark, would
+   otherwise plan 2^rounds copies) #}
 {% for i in range(1, rounds + 1) %}
 labels_{{ i }} as (
-    select l.customer_id, least(l.label, coalesce(min(n.label), l.label)) as label
-    from labels_{{ i - 1 }} as l
-    left join edges as e on e.a = l.customer_id
-    left join labels_{{ i - 1 }} as n on n.customer_id = e.b
-    group by l.customer_id, l.label
+    select nb.a as customer_id, min(n.label) as label
+    from neighbourhood as nb
+    inner join labels_{{ i - 1 }} as n on n.customer_id = nb.b
+    group by nb.a
 ),
 {% endfor %}
 

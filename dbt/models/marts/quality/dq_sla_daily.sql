@@ -126,7 +126,7 @@ volume_pairs as (
         d.source_system,
         d.business_date,
         h.volume_rows as history_rows,
-        row_number() over (partition by d.source_system, d.business_date order by h.business_date desc) as recency
+        row_number() over (partition by d.source_system, d.business_date order by h.business_date desc nulls last) as recency
     from daily_volume as d
     inner join first_dates as f on f.source_system = d.source_system
     inner join daily_volume as h
@@ -227,7 +227,7 @@ records as (
             identity_key,
             min(business_date) over (partition by source_system, source_record_id) as first_seen,
             row_number() over (
-                partition by source_system, source_record_id order by business_date desc, _row_number desc
+                partition by source_system, source_record_id order by business_date desc nulls last, _row_number desc nulls last
             ) as recency
         from person_rows
     ) as versions
@@ -287,17 +287,35 @@ resolved_keys_first_seen as (
 ),
 {%- endif %}
 
+-- counts by first-seen date, one kind per column (null elsewhere), summed up to each day below
+first_seen_counts as (
+    select scope, first_seen, n as records, cast(null as bigint) as identity_keys,
+           cast(null as bigint) as key_customer_pairs, cast(null as bigint) as resolved_keys
+    from records_first_seen
+    union all
+    select scope, first_seen, cast(null as bigint), n, cast(null as bigint), cast(null as bigint) from keys_first_seen
+    {%- if xref is not none %}
+    union all
+    select scope, first_seen, cast(null as bigint), cast(null as bigint), n, cast(null as bigint) from pairs_first_seen
+    union all
+    select scope, first_seen, cast(null as bigint), cast(null as bigint), cast(null as bigint), n from resolved_keys_first_seen
+    {%- endif %}
+),
+
 duplicates as (
     select
         d.scope,
         d.business_date,
-        (select sum(r.n) from records_first_seen as r where r.scope = d.scope and r.first_seen <= d.business_date) as person_records_to_date,
-        (select sum(k.n) from keys_first_seen as k where k.scope = d.scope and k.first_seen <= d.business_date) as identity_keys_to_date
+        sum(c.records) as person_records_to_date,
+        sum(c.identity_keys) as identity_keys_to_date
         {%- if xref is not none %},
-        (select sum(p.n) from pairs_first_seen as p where p.scope = d.scope and p.first_seen <= d.business_date) as key_customer_pairs_to_date,
-        (select sum(k.n) from resolved_keys_first_seen as k where k.scope = d.scope and k.first_seen <= d.business_date) as resolved_keys_to_date
+        sum(c.key_customer_pairs) as key_customer_pairs_to_date,
+        sum(c.resolved_keys) as resolved_keys_to_date
         {%- endif %}
     from scope_days as d
+    left join first_seen_counts as c
+        on c.scope = d.scope and c.first_seen <= d.business_date
+    group by d.scope, d.business_date
 ),
 
 per_source as (
@@ -421,7 +439,7 @@ select
     cast(initial_load as boolean) as initial_load,
     cast(files_delivered as bigint) as files_delivered,
     cast(files_rejected as bigint) as files_rejected,
-    arrived_at,
+    cast(arrived_at as {{ type_timestamp_tz() }}) as arrived_at,
     cast(delivery_lag_hours as double) as delivery_lag_hours,
     cast(coalesce(delivered_on_time, false) as boolean) as delivered_on_time,
     cast(rows_read as bigint) as rows_read,

@@ -13,17 +13,17 @@ with long as (
     {{ 'union all' if not loop.last }}
     {%- endfor %}
     {%- if not tags %}
-    select customer_id, as_of, cast(null as varchar) as tag_code, cast(null as varchar) as tag_value
+    select customer_id, as_of, cast(null as {{ dbt.type_string() }}) as tag_code, cast(null as {{ dbt.type_string() }}) as tag_value
     from {{ ref('customer_tag_profile') }} where 1 = 0
     {%- endif %}
 )
 
 select
-    cast(l.customer_id as varchar) as customer_id,
-    cast(l.tag_code as varchar) as tag_code,
-    cast(l.tag_value as varchar) as tag_value,
-    cast(d.category as varchar) as category,
-    cast(d.sensitivity as varchar) as sensitivity,
+    cast(l.customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(l.tag_code as {{ dbt.type_string() }}) as tag_code,
+    cast(l.tag_value as {{ dbt.type_string() }}) as tag_value,
+    cast(d.category as {{ dbt.type_string() }}) as category,
+    cast(d.sensitivity as {{ dbt.type_string() }}) as sensitivity,
     cast({{ dbt.current_timestamp() }} as timestamp) as computed_at,
     cast(l.as_of as date) as as_of
 from long as l

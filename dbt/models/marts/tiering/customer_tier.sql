@@ -61,7 +61,7 @@ feature_values as (
     {{ 'union all' if not loop.last }}
     {%- endfor %}
     {%- if not feature_names %}
-    select customer_id, cast(null as varchar) as feature, cast(null as double) as feature_value from features where 1 = 0
+    select customer_id, cast(null as {{ dbt.type_string() }}) as feature, cast(null as double) as feature_value from features where 1 = 0
     {%- endif %}
 ),
 
@@ -168,43 +168,43 @@ overrides as (
 )
 
 select
-    cast(t.customer_id as varchar) as customer_id,
+    cast(t.customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(t.as_of_date as date) as as_of_date,
-    cast(t.party_type as varchar) as party_type,
-    cast(t.main_product_line as varchar) as main_product_line,
-    cast(t.annual_premium_in_force as decimal(18, 2)) as annual_premium_in_force,
-    cast(t.weighted_premium as decimal(18, 2)) as weighted_premium,
-    cast(t.book_average_premium as decimal(18, 2)) as book_average_premium,
-    cast(t.value_ratio as decimal(12, 4)) as value_ratio,
-    cast(t.premium_12m_ago as decimal(18, 2)) as premium_12m_ago,
-    cast(t.premium_trend as varchar) as premium_trend,
-    cast(t.value_tier as varchar) as value_tier,
+    cast(t.party_type as {{ dbt.type_string() }}) as party_type,
+    cast(t.main_product_line as {{ dbt.type_string() }}) as main_product_line,
+    {{ to_decimal('t.annual_premium_in_force', 18, 2) }} as annual_premium_in_force,
+    {{ to_decimal('t.weighted_premium', 18, 2) }} as weighted_premium,
+    {{ to_decimal('t.book_average_premium', 18, 2) }} as book_average_premium,
+    {{ to_decimal('t.value_ratio', 12, 4) }} as value_ratio,
+    {{ to_decimal('t.premium_12m_ago', 18, 2) }} as premium_12m_ago,
+    cast(t.premium_trend as {{ dbt.type_string() }}) as premium_trend,
+    cast(t.value_tier as {{ dbt.type_string() }}) as value_tier,
     cast(case
         when {{ tiering_matches('s.pyramid_top', 't.value_tier') }} then 'top'
         when {{ tiering_matches('s.pyramid_middle', 't.value_tier') }} then 'middle'
         else 'base'
-    end as varchar) as pyramid_layer,
+    end as {{ dbt.type_string() }}) as pyramid_layer,
     cast(t.days_since_last_purchase as integer) as rfm_recency_days,
     cast(t.policies_in_force as integer) as rfm_policies_held,
     cast(t.benefit_uses_12m as integer) as rfm_addon_uses_12m,
-    cast(t.rfm_score as decimal(6, 4)) as rfm_score,
-    cast(t.rfm_grade as varchar) as rfm_grade,
-    cast(coalesce(c.clv, 0) as decimal(18, 2)) as clv,
-    cast(t.risk_score as decimal(6, 4)) as risk_score,
-    cast(t.risk_grade as varchar) as risk_grade,
-    cast(t.loyalty_score as decimal(6, 4)) as loyalty_score,
-    cast(t.loyalty_grade as varchar) as loyalty_grade,
-    cast(t.tenure_years as decimal(6, 2)) as tenure_years,
+    {{ to_decimal('t.rfm_score', 6, 4) }} as rfm_score,
+    cast(t.rfm_grade as {{ dbt.type_string() }}) as rfm_grade,
+    {{ to_decimal('coalesce(c.clv, 0)', 18, 2) }} as clv,
+    {{ to_decimal('t.risk_score', 6, 4) }} as risk_score,
+    cast(t.risk_grade as {{ dbt.type_string() }}) as risk_grade,
+    {{ to_decimal('t.loyalty_score', 6, 4) }} as loyalty_score,
+    cast(t.loyalty_grade as {{ dbt.type_string() }}) as loyalty_grade,
+    {{ to_decimal('t.tenure_years', 6, 2) }} as tenure_years,
     cast(t.vip_maintenance as boolean) as vip_maintenance,
     cast(t.referrals_won as integer) as referrals_won,
     cast(t.interaction_channels as integer) as interaction_channels,
-    cast(t.growth_score as decimal(6, 4)) as growth_score,
-    cast(t.growth_grade as varchar) as growth_grade,
-    cast(t.computed_service_tier as varchar) as computed_service_tier,
-    cast(t.service_rule_id as varchar) as service_rule_id,
-    cast(o.override_id as varchar) as override_id,
-    cast(coalesce(o.service_tier, t.computed_service_tier) as varchar) as service_tier,
-    cast(t.account_manager as varchar) as account_manager
+    {{ to_decimal('t.growth_score', 6, 4) }} as growth_score,
+    cast(t.growth_grade as {{ dbt.type_string() }}) as growth_grade,
+    cast(t.computed_service_tier as {{ dbt.type_string() }}) as computed_service_tier,
+    cast(t.service_rule_id as {{ dbt.type_string() }}) as service_rule_id,
+    cast(o.override_id as {{ dbt.type_string() }}) as override_id,
+    cast(coalesce(o.service_tier, t.computed_service_tier) as {{ dbt.type_string() }}) as service_tier,
+    cast(t.account_manager as {{ dbt.type_string() }}) as account_manager
 from serviced as t
 cross join settings as s
 left join clv as c on c.customer_id = t.customer_id

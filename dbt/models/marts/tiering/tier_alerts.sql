@@ -1,12 +1,14 @@
-{{ config(materialized='incremental', schema='marts', unique_key='alert_id',
-          incremental_strategy='delete+insert', tags=['tiering']) }}
+{{ config(materialized='incremental', schema='marts', tags=['tiering'],
+          **replace_partitions(['event_type', 'event_date'])) }}
 {#-
   Event triggers (seed tier_event_triggers): a large claim, repeated surrenders, an add-on
   purchase within the trigger's window up to the business date re-evaluate the customer in the
   same run (customer_tier is rebuilt from the same data) and write one alert row for the
   account manager, with the tier before (the history version that began before this business
-  date) and after. Incremental: alerts of earlier runs are kept; an alert is keyed by its
-  event, so re-running a day rewrites its alerts instead of duplicating them.
+  date) and after. Incremental: alerts of earlier runs are kept; each run replaces the
+  (event_type, event_date) partitions it computed: every event of a trigger's window is
+  re-evaluated, so re-running a day rewrites its alerts instead of duplicating them (an alert is
+  keyed by its event: alert_id).
 -#}
 with triggers as (
     select event_type, threshold, window_days from {{ ref('tier_event_triggers') }}
@@ -95,19 +97,19 @@ previous as (
 )
 
 select
-    cast({{ dbt.hash(dbt.concat(['e.event_type', "'|'", 'e.event_ref'])) }} as varchar) as alert_id,
-    cast(e.customer_id as varchar) as customer_id,
-    cast(e.event_type as varchar) as event_type,
-    cast(e.event_ref as varchar) as event_ref,
+    cast({{ dbt.hash(dbt.concat(['e.event_type', "'|'", 'e.event_ref'])) }} as {{ dbt.type_string() }}) as alert_id,
+    cast(e.customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(e.event_type as {{ dbt.type_string() }}) as event_type,
+    cast(e.event_ref as {{ dbt.type_string() }}) as event_ref,
     cast(e.event_date as date) as event_date,
-    cast(e.event_value as decimal(18, 2)) as event_value,
-    cast(p.value_tier as varchar) as previous_value_tier,
-    cast(t.value_tier as varchar) as value_tier,
-    cast(p.service_tier as varchar) as previous_service_tier,
-    cast(t.service_tier as varchar) as service_tier,
-    cast(t.risk_grade as varchar) as risk_grade,
+    {{ to_decimal('e.event_value', 18, 2) }} as event_value,
+    cast(p.value_tier as {{ dbt.type_string() }}) as previous_value_tier,
+    cast(t.value_tier as {{ dbt.type_string() }}) as value_tier,
+    cast(p.service_tier as {{ dbt.type_string() }}) as previous_service_tier,
+    cast(t.service_tier as {{ dbt.type_string() }}) as service_tier,
+    cast(t.risk_grade as {{ dbt.type_string() }}) as risk_grade,
     cast(p.service_tier is not null and p.service_tier <> t.service_tier as boolean) as service_tier_changed,
-    cast(t.account_manager as varchar) as account_manager,
+    cast(t.account_manager as {{ dbt.type_string() }}) as account_manager,
     cast(t.as_of_date as date) as as_of_date
 from events as e
 inner join {{ ref('customer_tier') }} as t on t.customer_id = e.customer_id

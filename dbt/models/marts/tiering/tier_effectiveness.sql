@@ -50,11 +50,11 @@ manager_cost as (
 )
 
 select
-    cast(t.service_tier as varchar) as service_tier,
+    cast(t.service_tier as {{ dbt.type_string() }}) as service_tier,
     cast(max(t.as_of_date) as date) as as_of_date,
     cast(count(*) as integer) as customers,
-    cast(sum(p.renewed) * 1.0 / nullif(sum(p.renewals_due), 0) as decimal(8, 4)) as renewal_rate,
-    cast(sum(p.surrendered_12m) * 1.0 / nullif(sum(p.policies), 0) as decimal(8, 4)) as surrender_rate,
+    {{ to_decimal('cast(sum(p.renewed) as double) / nullif(sum(p.renewals_due), 0)', 8, 4) }} as renewal_rate,
+    {{ to_decimal('cast(sum(p.surrendered_12m) as double) / nullif(sum(p.policies), 0)', 8, 4) }} as surrender_rate,
     cast(avg(case when f.app_events_30d + f.wecom_messages_30d + f.tickets_12m + f.touches_clicked_90d = 0
                   then 1.0 else 0.0 end) as decimal(8, 4)) as silence_rate,
     cast(sum(t.annual_premium_in_force) as decimal(18, 2)) as annual_premium_in_force,

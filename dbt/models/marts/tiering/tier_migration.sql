@@ -52,10 +52,10 @@ moves as (
 
 select
     cast(m.period_start as date) as period_start,
-    cast(m.tier_dimension as varchar) as tier_dimension,
-    cast(m.from_tier as varchar) as from_tier,
-    cast(m.to_tier as varchar) as to_tier,
+    cast(m.tier_dimension as {{ dbt.type_string() }}) as tier_dimension,
+    cast(m.from_tier as {{ dbt.type_string() }}) as from_tier,
+    cast(m.to_tier as {{ dbt.type_string() }}) as to_tier,
     cast(count(*) as integer) as customers,
-    cast(count(*) * 1.0 / sum(count(*)) over (partition by m.period_start, m.tier_dimension, m.from_tier) as decimal(8, 4)) as share_of_from_tier
+    {{ to_decimal('cast(count(*) as double) / sum(count(*)) over (partition by m.period_start, m.tier_dimension, m.from_tier)', 8, 4) }} as share_of_from_tier
 from moves as m
 group by m.period_start, m.tier_dimension, m.from_tier, m.to_tier

@@ -10,14 +10,14 @@
 -#}
 with requests as (
     select
-        cast(override_id as varchar) as override_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(service_tier as varchar) as service_tier,
-        cast(reason as varchar) as reason,
-        nullif(trim(cast(requested_by as varchar)), '') as requested_by,
+        cast(override_id as {{ dbt.type_string() }}) as override_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(service_tier as {{ dbt.type_string() }}) as service_tier,
+        cast(reason as {{ dbt.type_string() }}) as reason,
+        nullif(trim(cast(requested_by as {{ dbt.type_string() }})), '') as requested_by,
         cast(requested_at as timestamp) as requested_at,
-        nullif(trim(cast(risk_approved_by as varchar)), '') as risk_approved_by,
-        nullif(trim(cast(business_approved_by as varchar)), '') as business_approved_by,
+        nullif(trim(cast(risk_approved_by as {{ dbt.type_string() }})), '') as risk_approved_by,
+        nullif(trim(cast(business_approved_by as {{ dbt.type_string() }})), '') as business_approved_by,
         cast(expires_on as date) as expires_on
     from {{ ref('tier_override_requests') }}
 ),
@@ -59,22 +59,22 @@ ranked as (
 )
 
 select
-    cast(override_id as varchar) as override_id,
-    cast(customer_id as varchar) as customer_id,
-    cast(service_tier as varchar) as service_tier,
-    cast(reason as varchar) as reason,
-    cast(requested_by as varchar) as requested_by,
+    cast(override_id as {{ dbt.type_string() }}) as override_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(service_tier as {{ dbt.type_string() }}) as service_tier,
+    cast(reason as {{ dbt.type_string() }}) as reason,
+    cast(requested_by as {{ dbt.type_string() }}) as requested_by,
     cast(requested_at as timestamp) as requested_at,
-    cast(risk_approved_by as varchar) as risk_approved_by,
-    cast(business_approved_by as varchar) as business_approved_by,
+    cast(risk_approved_by as {{ dbt.type_string() }}) as risk_approved_by,
+    cast(business_approved_by as {{ dbt.type_string() }}) as business_approved_by,
     cast(expires_on as date) as expires_on,
     cast(case
         when rejection_reason = 'expired' then 'expired'
         when rejection_reason is not null then 'rejected'
         when recency > 1 then 'superseded'
         else 'applied'
-    end as varchar) as decision,
+    end as {{ dbt.type_string() }}) as decision,
     cast(case when rejection_reason is null and recency > 1 then 'a later approved override applies'
-              else rejection_reason end as varchar) as decision_reason,
+              else rejection_reason end as {{ dbt.type_string() }}) as decision_reason,
     cast(as_of_date as date) as evaluated_as_of
 from ranked

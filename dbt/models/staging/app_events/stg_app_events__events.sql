@@ -1,8 +1,9 @@
 {#-
   High volume, so incremental. A run picks up the raw rows loaded since the last run
   (`_loaded_at` newer than the target's max) and rebuilds every `_business_date` partition
-  they belong to from ALL of that date's raw rows: `delete+insert` keyed on `_business_date`
-  deletes the date's old rows and inserts the new ones, so a re-delivered date replaces its
+  they belong to from ALL of that date's raw rows: the `_business_date` partitions in the batch
+  replace their old rows (replace_partitions: delete+insert on DuckDB, insert_overwrite of the
+  partitions on Spark), so a re-delivered date replaces its
   earlier delivery, and a late date simply arrives. Within the rebuilt dates, one row per
   event_id (latest event_time, then later date, then later row). Events are immutable facts
   delivered once; an event_id re-sent under a *different* business date is caught by the
@@ -10,9 +11,8 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='_business_date',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **replace_partitions(['_business_date'])
 ) }}
 
 with typed as (
@@ -43,13 +43,13 @@ current_rows as (
 )
 
 select
-    cast(c.event_id as varchar) as event_id,
-    cast(c.user_id as varchar) as user_id,
-    cast(c.device_id as varchar) as device_id,
+    cast(c.event_id as {{ dbt.type_string() }}) as event_id,
+    cast(c.user_id as {{ dbt.type_string() }}) as user_id,
+    cast(c.device_id as {{ dbt.type_string() }}) as device_id,
     cast(c.event_time as timestamp) as event_time,
     cast(c.event_time as date) as event_date,
-    cast(c.event_name as varchar) as event_name,
-    cast(c.page as varchar) as page,
-    cast(c.props as varchar) as props,
+    cast(c.event_name as {{ dbt.type_string() }}) as event_name,
+    cast(c.page as {{ dbt.type_string() }}) as page,
+    cast(c.props as {{ dbt.type_string() }}) as props,
     {{ lineage_columns('c') }}
 from current_rows as c

@@ -13,10 +13,10 @@ name_keys as (
 )
 
 select
-    cast(c.user_id as varchar) as user_id,
+    cast(c.user_id as {{ dbt.type_string() }}) as user_id,
     {{ mobile_columns('mobile', 'c.mobile_clean') }},
-    cast(c.real_name_clean as varchar) as real_name,
-    cast(name_keys.name_pinyin_key as varchar) as real_name_pinyin_key,
+    cast(c.real_name_clean as {{ dbt.type_string() }}) as real_name,
+    cast(name_keys.name_pinyin_key as {{ dbt.type_string() }}) as real_name_pinyin_key,
     {{ id_no_columns('id_no', 'c.id_no_clean', 'c.id_no') }},
     cast(c.registered_at as timestamp) as registered_at,
     cast(c.updated_at as timestamp) as updated_at,

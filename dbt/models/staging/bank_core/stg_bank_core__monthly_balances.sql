@@ -5,7 +5,7 @@ with current_rows as (
 )
 
 select
-    cast(c.cif_no as varchar) as cif_no,
+    cast(c.cif_no as {{ dbt.type_string() }}) as cif_no,
     cast(c.month as date) as month,
     {{ money_yuan('c.avg_balance') }} as avg_balance,
     {{ money_yuan('c.inflow') }} as inflow,

@@ -8,10 +8,10 @@ cleaned as (
 )
 
 select
-    cast(c.usage_id as varchar) as usage_id,
-    cast(c.policy_no as varchar) as policy_no,
+    cast(c.usage_id as {{ dbt.type_string() }}) as usage_id,
+    cast(c.policy_no as {{ dbt.type_string() }}) as policy_no,
     {{ mobile_columns('mobile', 'c.mobile_clean') }},
-    cast(c.service_type as varchar) as service_type,
+    cast(c.service_type as {{ dbt.type_string() }}) as service_type,
     cast(c.used_at as timestamp) as used_at,
     {{ money_yuan('c.cost') }} as cost,
     {{ lineage_columns('c') }}

@@ -12,12 +12,12 @@ name_keys as (
 )
 
 select
-    cast(c.request_id as varchar) as request_id,
+    cast(c.request_id as {{ dbt.type_string() }}) as request_id,
     {{ id_no_columns('id_no', 'c.id_no_clean', 'c.id_no') }},
     {{ mobile_columns('mobile', 'c.mobile_clean') }},
-    cast(c.name_clean as varchar) as name,
-    cast(name_keys.name_pinyin_key as varchar) as name_pinyin_key,
-    cast(c.request_type as varchar) as request_type,
+    cast(c.name_clean as {{ dbt.type_string() }}) as name,
+    cast(name_keys.name_pinyin_key as {{ dbt.type_string() }}) as name_pinyin_key,
+    cast(c.request_type as {{ dbt.type_string() }}) as request_type,
     cast(c.received_at as timestamp) as received_at,
     {{ lineage_columns('c') }}
 from cleaned as c

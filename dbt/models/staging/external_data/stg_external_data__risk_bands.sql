@@ -5,10 +5,10 @@ with current_rows as (
 )
 
 select
-    cast(lower(c.id_no_sha256) as varchar) as id_no_sha256,
-    cast(c.credit_band as varchar) as credit_band,
+    cast(lower(c.id_no_sha256) as {{ dbt.type_string() }}) as id_no_sha256,
+    cast(c.credit_band as {{ dbt.type_string() }}) as credit_band,
     cast(c.income_band as integer) as income_band,
-    cast(c.health_risk_band as varchar) as health_risk_band,
+    cast(c.health_risk_band as {{ dbt.type_string() }}) as health_risk_band,
     cast(c.as_of as date) as as_of,
     {{ lineage_columns('c') }}
 from current_rows as c

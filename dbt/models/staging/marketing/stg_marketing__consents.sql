@@ -10,9 +10,9 @@ cleaned as (
 
 select
     {{ mobile_columns('mobile', 'c.mobile_clean') }},
-    cast(c.mobile as varchar) as mobile_raw,
-    cast(c.channel as varchar) as channel,
-    cast(c.consent as varchar) as consent,
+    cast(c.mobile as {{ dbt.type_string() }}) as mobile_raw,
+    cast(c.channel as {{ dbt.type_string() }}) as channel,
+    cast(c.consent as {{ dbt.type_string() }}) as consent,
     cast(c.recorded_at as timestamp) as recorded_at,
     {{ lineage_columns('c') }}
 from cleaned as c

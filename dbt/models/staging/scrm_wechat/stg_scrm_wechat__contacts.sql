@@ -16,19 +16,19 @@ with_remark_mobile as (
     select
         cleaned.*,
         {{ mobile_clean(
-            "nullif(regexp_extract(" ~ regexp_replace_all('remark_clean', '[\\\\s-]', '') ~ ", '1[3-9][0-9]{9}', 0), '')"
+            "nullif(" ~ regexp_extract(regexp_replace_all('remark_clean', '[\\\\s-]', ''), '1[3-9][0-9]{9}', 0) ~ ", '')"
         ) }} as remark_mobile_clean
     from cleaned
 )
 
 select
-    cast(c.external_userid as varchar) as external_userid,
-    cast(c.op as varchar) as op,
-    cast(c.unionid as varchar) as unionid,
-    cast({{ normalise_text('c.nickname') }} as varchar) as nickname,
-    cast(c.remark_clean as varchar) as remark,
+    cast(c.external_userid as {{ dbt.type_string() }}) as external_userid,
+    cast(c.op as {{ dbt.type_string() }}) as op,
+    cast(c.unionid as {{ dbt.type_string() }}) as unionid,
+    cast({{ normalise_text('c.nickname') }} as {{ dbt.type_string() }}) as nickname,
+    cast(c.remark_clean as {{ dbt.type_string() }}) as remark,
     {{ mobile_columns('remark_mobile', 'c.remark_mobile_clean') }},
-    cast(c.agent_code as varchar) as agent_code,
+    cast(c.agent_code as {{ dbt.type_string() }}) as agent_code,
     cast(c.added_at as timestamp) as added_at,
     cast(c.last_message_at as timestamp) as last_message_at,
     cast(c.messages_30d as integer) as messages_30d,

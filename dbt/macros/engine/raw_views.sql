@@ -59,3 +59,50 @@
     {%- endif -%}
     select 1 as raw_views_ready
 {%- endmacro %}
+
+{#-
+  Spark: `raw.<table>` is an EXTERNAL Parquet table over the lake folder (LOCATION; dropping it
+  never touches the files) with the contract and lineage columns typed by their raw types, so a
+  column a file lacks reads as null and a folder with no files yet reads as an empty table. Files
+  are found recursively (`part-*.parquet` only; Spark skips the ingest's hidden `.tmp-*`
+  folders). Schema-drift columns are not exposed (staging never carries them; the ingest log
+  reports them). The lake is read where Spark sees it: var `spark_lake_dir` (env
+  CDP_SPARK_LAKE_DIR, e.g. s3a://bucket/lake) or else `lake_dir`, and it must be absolute.
+-#}
+{% macro spark__create_raw_views() -%}
+    {%- if execute -%}
+        {%- set lake = (var('spark_lake_dir', '') | string | trim).rstrip('/') or lake_dir() -%}
+        {%- if not (lake.startswith('/') or '://' in lake) -%}
+            {{ exceptions.raise_compiler_error("the lake for Spark must be an absolute path or a URI (set CDP_LAKE_DIR or CDP_SPARK_LAKE_DIR), not " ~ lake) }}
+        {%- endif -%}
+        {%- set tz = run_query('select current_timezone()').columns[0].values()[0] -%}
+        {%- if tz != var('cdp_timezone') -%}
+            {{ exceptions.raise_compiler_error("the Spark session time zone is " ~ tz ~ ", the contract's is " ~ var('cdp_timezone') ~ ": set spark.sql.session.timeZone in the profile") }}
+        {%- endif -%}
+        {%- do run_query('create schema if not exists raw') -%}
+        {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
+            {%- set meta = node.config.meta or node.meta -%}
+            {%- set folder = lake ~ '/' ~ meta.lake_path.split('/*')[0] -%}
+            {%- set columns = [] -%}
+            {%- for col in meta.contract_columns + meta.lineage_columns -%}
+                {%- do columns.append(adapter.quote(col.name) ~ ' ' ~ ddl_type(col.raw_type)) -%}
+            {%- endfor -%}
+            {%- do run_query('drop table if exists raw.' ~ adapter.quote(node.name)) -%}
+            {%- do run_query('create table raw.' ~ adapter.quote(node.name) ~ ' (' ~ columns | join(', ') ~ ')'
+                             ~ " using parquet options (recursiveFileLookup 'true', pathGlobFilter 'part-*.parquet')"
+                             ~ " location '" ~ folder | replace("'", "''") ~ "'") -%}
+        {%- endfor -%}
+        {{ log('create_raw_views: external Parquet tables over ' ~ lake, info=false) }}
+    {%- endif -%}
+    select 1 as raw_views_ready
+{%- endmacro %}
+
+{# The storage clause of a table a macro creates (Spark: plain Parquet, readable by any engine). #}
+{% macro table_format_clause() -%}
+    {{ return(adapter.dispatch('table_format_clause', 'insurance_cdp')()) }}
+{%- endmacro %}
+{% macro default__table_format_clause() -%}
+{%- endmacro %}
+{% macro spark__table_format_clause() -%}
+    {{- ' using parquet' -}}
+{%- endmacro %}
