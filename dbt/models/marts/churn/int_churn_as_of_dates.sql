@@ -1,0 +1,28 @@
+{{ config(materialized='table', schema='marts', tags=['churn']) }}
+{#-
+  The as-of dates churn features are computed for: the latest delivered business date (scored
+  every day) and, every `as_of.step_days` before it over `as_of.history_days`, the rolling dates
+  the model is trained and evaluated on. `label_complete`: the horizon after the date has been
+  delivered, so its label is known (training and evaluation use only these).
+-#}
+{%- set cfg = churn_config() -%}
+{%- set n = (cfg['history_days'] // cfg['step_days']) + 1 -%}
+with latest as (
+    select max(business_date) as business_date
+    from {{ source('raw', 'ingest_log') }}
+    where system = 'policy_admin' and status = 'loaded'
+),
+
+steps as (
+    {{ dbt.generate_series(n) }}
+)
+
+select
+    cast({{ dbt.dateadd('day', '-' ~ cfg['step_days'] ~ ' * (s.generated_number - 1)', 'l.business_date') }} as date) as as_of,
+    cast(s.generated_number = 1 as boolean) as is_latest,
+    cast({{ dbt.dateadd('day', '-' ~ cfg['step_days'] ~ ' * (s.generated_number - 1)', 'l.business_date') }}
+         <= {{ dbt.dateadd('day', -cfg['horizon_days'], 'l.business_date') }} as boolean) as label_complete,
+    cast(l.business_date as date) as latest_business_date
+from steps as s
+cross join latest as l
+where l.business_date is not null

@@ -1,0 +1,137 @@
+{{ config(materialized='table', schema='marts', tags=['churn']) }}
+{#-
+  The dated events churn features count, one row each, with the customer (and the policy, where
+  the event names one) and `known_at`, when the platform knew it (macro churn_known_rows):
+
+  - tickets (call_center): complaint, surrender_request, service_ticket (any other category);
+    the customer is the owner of the ticket's policy, else the caller;
+  - claims: claim_reported, and its decision claim_rejected / claim_paid / claim_closed (any
+    closing status), dated on the decision; the customer is the claimant;
+  - app_use: app events per customer and day (`events` = the count); an app account reaches its
+    customer through identity.customer_xref;
+  - touch_opened: marketing touches opened, attached by policy (its owner) or by the golden mobile;
+  - opt_out: a marketing consent withdrawn (by the golden mobile's customer).
+
+  `events` is 1 except for app_use. The initial load's coverage start of each kind (the first
+  day its delivered history covers) is in int_churn_coverage.
+-#}
+{%- set person_policy_owner -%}
+    select policy_no, customer_id from {{ ref('int_churn_policies') }}
+{%- endset -%}
+with xref as (
+    select source_system, source_entity, source_record_id, customer_id
+    from {{ source('identity', 'customer_xref') }}
+),
+
+policy_owner as (
+    {{ person_policy_owner }}
+),
+
+mobile_owner as (
+    select mobile, min(customer_id) as customer_id
+    from {{ ref('dim_customer') }}
+    where mobile is not null and party_type = 'person'
+    group by mobile
+    having count(*) = 1
+),
+
+ticket_versions as (
+    {{ churn_known_rows('call_center__tickets', 'opened_at') }}
+),
+
+tickets as (
+    select ticket_id, max(category) as category, max(policy_no) as policy_no, min(opened_at) as opened_at,
+           min(_known_at) as known_at
+    from ticket_versions
+    group by ticket_id
+),
+
+claim_versions as (
+    {{ churn_known_rows('claims__claims', 'updated_at') }}
+),
+
+claims as (
+    select
+        claim_id,
+        max(policy_no) as policy_no,
+        min(reported_at) as reported_at,
+        min(case when _is_initial_load then cast({{ dbt.dateadd('day', 1, 'cast(reported_at as date)') }} as timestamp)
+                 else _known_at end) as reported_known_at,
+        min(case when status = 'rejected' then updated_at end) as rejected_at,
+        min(case when status = 'rejected' then _known_at end) as rejected_known_at,
+        min(case when status = 'paid' then updated_at end) as paid_at,
+        min(case when status = 'paid' then _known_at end) as paid_known_at,
+        min(case when status in ('rejected', 'paid', 'withdrawn') then updated_at end) as closed_at,
+        min(case when status in ('rejected', 'paid', 'withdrawn') then _known_at end) as closed_known_at
+    from claim_versions
+    group by claim_id
+),
+
+app_rows as (
+    {{ churn_known_rows('app_events__events', 'event_time') }}
+),
+
+touch_rows as (
+    {{ churn_known_rows('marketing__touches', 'coalesce(clicked_at, opened_at, sent_at)') }}
+),
+
+consent_rows as (
+    {{ churn_known_rows('marketing__consents', 'recorded_at') }}
+)
+
+select
+    cast(coalesce(o.customer_id, x.customer_id) as varchar) as customer_id,
+    cast(t.policy_no as varchar) as policy_no,
+    cast(case when t.category = 'complaint' then 'complaint'
+              when t.category = 'surrender_request' then 'surrender_request'
+              else 'service_ticket' end as varchar) as kind,
+    cast(t.opened_at as date) as event_date,
+    cast(t.known_at as timestamp) as known_at,
+    cast(1 as bigint) as events
+from tickets as t
+left join policy_owner as o on o.policy_no = t.policy_no
+left join xref as x on x.source_system = 'call_center' and x.source_entity = 'tickets' and x.source_record_id = t.ticket_id
+where coalesce(o.customer_id, x.customer_id) is not null
+
+union all
+
+select cast(x.customer_id as varchar), cast(c.policy_no as varchar), cast(k.kind as varchar),
+       cast(case k.kind when 'claim_reported' then c.reported_at when 'claim_rejected' then c.rejected_at
+                        when 'claim_paid' then c.paid_at else c.closed_at end as date),
+       cast(case k.kind when 'claim_reported' then c.reported_known_at when 'claim_rejected' then c.rejected_known_at
+                        when 'claim_paid' then c.paid_known_at else c.closed_known_at end as timestamp),
+       cast(1 as bigint)
+from claims as c
+inner join xref as x on x.source_system = 'claims' and x.source_record_id = c.claim_id
+cross join (
+    select 'claim_reported' as kind union all select 'claim_rejected' union all select 'claim_paid'
+    union all select 'claim_closed'
+) as k
+where case k.kind when 'claim_reported' then c.reported_at when 'claim_rejected' then c.rejected_at
+                  when 'claim_paid' then c.paid_at else c.closed_at end is not null
+
+union all
+
+select cast(x.customer_id as varchar), cast(null as varchar), cast('app_use' as varchar),
+       cast(e.event_time as date), cast(max(e._known_at) as timestamp), cast(count(*) as bigint)
+from app_rows as e
+inner join xref as x on x.source_system = 'app_events' and x.source_entity = 'users' and x.source_record_id = e.user_id
+where e.event_time is not null
+group by x.customer_id, cast(e.event_time as date)
+
+union all
+
+select cast(coalesce(o.customer_id, mo.customer_id) as varchar), cast(t.policy_no as varchar), cast('touch_opened' as varchar),
+       cast(t.opened_at as date), cast(t._known_at as timestamp), cast(1 as bigint)
+from touch_rows as t
+left join policy_owner as o on o.policy_no = t.policy_no
+left join mobile_owner as mo on mo.mobile = {{ mobile_clean('t.mobile') }} and t.policy_no is null
+where t.opened_at is not null and coalesce(o.customer_id, mo.customer_id) is not null
+
+union all
+
+select cast(mo.customer_id as varchar), cast(null as varchar), cast('opt_out' as varchar),
+       cast(c.recorded_at as date), cast(c._known_at as timestamp), cast(1 as bigint)
+from consent_rows as c
+inner join mobile_owner as mo on mo.mobile = {{ mobile_clean('c.mobile') }}
+where c.consent = 'opt_out'
