@@ -39,6 +39,8 @@ MODEL_FEATURES: tuple[Feature, ...] = (
     _f("is_orphan", "policy", "1 for an agent or telesales policy without a servicing agent"),
     _f("tenure_days", "policy", "days since the policy took effect"),
     _f("days_to_anniversary", "policy", "days to the policy's next anniversary (renewal date of one-year cover)"),
+    _f("renewal_in_horizon", "policy", "1 when one-year cover reaches its anniversary within the horizon (renewal decision ahead)"),
+    _f("days_to_next_due", "policy", "days to the next premium due date by the payment frequency (null for a single premium)"),
     _f("days_to_expiry", "policy", "days to the expiry of a term policy or annuity (null for one-year cover and whole life)"),
     # premium
     _f("annual_premium", "premium", "annual premium from the latest instalment known (billing)"),

@@ -289,10 +289,18 @@ tiers as (
 ),
 
 anniversaries as (
-    select pop.policy_no, pop.as_of,
-           {{ dbt.dateadd('year', dbt.datediff('p.effective_date', 'pop.as_of', 'year'), 'p.effective_date') }} as ann_this_year
-    from population as pop
-    inner join policies as p on p.policy_no = pop.policy_no
+    select policy_no, as_of, ann_this_year, freq_months,
+           case when freq_months > 0
+                then {{ dbt.dateadd('month', '(months_in / freq_months) * freq_months', 'effective_date') }} end as due_candidate
+    from (
+        select pop.policy_no, pop.as_of, p.effective_date,
+               {{ dbt.dateadd('year', dbt.datediff('p.effective_date', 'pop.as_of', 'year'), 'p.effective_date') }} as ann_this_year,
+               {{ dbt.datediff('p.effective_date', 'pop.as_of', 'month') }} as months_in,
+               case p.payment_freq when 'monthly' then 1 when 'quarterly' then 3 when 'semiannual' then 6
+                                   when 'annual' then 12 else 0 end as freq_months
+        from population as pop
+        inner join policies as p on p.policy_no = pop.policy_no
+    ) as a
 )
 
 select
@@ -311,6 +319,10 @@ select
     cast(case when p.channel in ('agent', 'telesales') and p.agent_code is null then 1 else 0 end as double) as is_orphan,
     cast({{ churn_days('p.effective_date', 'pop.as_of') }} as double) as tenure_days,
     cast({{ churn_days('pop.as_of', "case when an.ann_this_year > pop.as_of then an.ann_this_year else " ~ dbt.dateadd('year', 1, 'an.ann_this_year') ~ " end") }} as double) as days_to_anniversary,
+    cast(case when p.renewal_type = 'one_year'
+                   and {{ churn_days('pop.as_of', "case when an.ann_this_year > pop.as_of then an.ann_this_year else " ~ dbt.dateadd('year', 1, 'an.ann_this_year') ~ " end") }} <= {{ cfg['horizon_days'] }}
+              then 1 else 0 end as double) as renewal_in_horizon,
+    cast(case when an.freq_months > 0 then {{ churn_days('pop.as_of', "case when an.due_candidate > pop.as_of then an.due_candidate else " ~ dbt.dateadd('month', 'an.freq_months', 'an.due_candidate') ~ " end") }} end as double) as days_to_next_due,
     cast(case when p.renewal_type <> 'one_year' and p.expiry_date > pop.as_of
               then {{ churn_days('pop.as_of', 'p.expiry_date') }} end as double) as days_to_expiry,
     cast(pn.amount * case p.payment_freq when 'monthly' then 12 when 'quarterly' then 4 when 'semiannual' then 2 else 1 end

@@ -3,7 +3,9 @@
   The as-of dates churn features are computed for: the latest delivered business date (scored
   every day) and, every `as_of.step_days` before it over `as_of.history_days`, the rolling dates
   the model is trained and evaluated on. `label_complete`: the horizon after the date has been
-  delivered, so its label is known (training and evaluation use only these).
+  delivered, so its label is known (training and evaluation use only these). Features exist for
+  any as-of date: var `churn_extra_as_of_dates` (a list of YYYY-MM-DD) adds dates, e.g. the month
+  ends of the simulator's oracle (bench/churn.py).
 -#}
 {%- set cfg = churn_config() -%}
 {%- set n = (cfg['history_days'] // cfg['step_days']) + 1 -%}
@@ -15,14 +17,24 @@ with latest as (
 
 steps as (
     {{ dbt.generate_series(n) }}
+),
+
+rolling as (
+    select cast({{ dbt.dateadd('day', '-' ~ cfg['step_days'] ~ ' * (s.generated_number - 1)', 'l.business_date') }} as date) as as_of
+    from steps as s
+    cross join latest as l
+    where l.business_date is not null
+    {%- for d in var('churn_extra_as_of_dates', []) %}
+    union
+    select cast('{{ d }}' as date)
+    {%- endfor %}
 )
 
 select
-    cast({{ dbt.dateadd('day', '-' ~ cfg['step_days'] ~ ' * (s.generated_number - 1)', 'l.business_date') }} as date) as as_of,
-    cast(s.generated_number = 1 as boolean) as is_latest,
-    cast({{ dbt.dateadd('day', '-' ~ cfg['step_days'] ~ ' * (s.generated_number - 1)', 'l.business_date') }}
-         <= {{ dbt.dateadd('day', -cfg['horizon_days'], 'l.business_date') }} as boolean) as label_complete,
+    r.as_of,
+    cast(r.as_of = l.business_date as boolean) as is_latest,
+    cast(r.as_of <= {{ dbt.dateadd('day', -cfg['horizon_days'], 'l.business_date') }} as boolean) as label_complete,
     cast(l.business_date as date) as latest_business_date
-from steps as s
+from rolling as r
 cross join latest as l
-where l.business_date is not null
+where r.as_of <= l.business_date

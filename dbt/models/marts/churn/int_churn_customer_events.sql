@@ -4,27 +4,27 @@
   the event names one) and `known_at`, when the platform knew it (macro churn_known_rows):
 
   - tickets (call_center): complaint, surrender_request, service_ticket (any other category);
-    the customer is the owner of the ticket's policy, else the caller;
+    the customer is the owner of the ticket's policy (issued by then), else the caller;
   - claims: claim_reported, and its decision claim_rejected / claim_paid / claim_closed (any
     closing status), dated on the decision; the customer is the claimant;
   - app_use: app events per customer and day (`events` = the count); an app account reaches its
     customer through identity.customer_xref;
-  - touch_opened: marketing touches opened, attached by policy (its owner) or by the golden mobile;
+  - touch_opened: marketing touches opened, attached by policy (its owner, once issued) or else by
+    the golden mobile;
   - opt_out: a marketing consent withdrawn (by the golden mobile's customer).
 
   `events` is 1 except for app_use. The initial load's coverage start of each kind (the first
   day its delivered history covers) is in int_churn_coverage.
 -#}
-{%- set person_policy_owner -%}
-    select policy_no, customer_id from {{ ref('int_churn_policies') }}
-{%- endset -%}
 with xref as (
     select source_system, source_entity, source_record_id, customer_id
     from {{ source('identity', 'customer_xref') }}
 ),
 
+-- a policy attaches an event to its owner only once it exists (a ticket or touch may name a
+-- policy issued later: then the caller / the golden mobile decides, as before the policy existed)
 policy_owner as (
-    {{ person_policy_owner }}
+    select policy_no, customer_id, issue_date from {{ ref('int_churn_policies') }}
 ),
 
 mobile_owner as (
@@ -72,7 +72,7 @@ app_rows as (
 ),
 
 touch_rows as (
-    {{ churn_known_rows('marketing__touches', 'coalesce(clicked_at, opened_at, sent_at)') }}
+    {{ churn_known_rows('marketing__touches', 'coalesce(opened_at, sent_at)') }}
 ),
 
 consent_rows as (
@@ -89,7 +89,7 @@ select
     cast(t.known_at as timestamp) as known_at,
     cast(1 as bigint) as events
 from tickets as t
-left join policy_owner as o on o.policy_no = t.policy_no
+left join policy_owner as o on o.policy_no = t.policy_no and o.issue_date <= cast(t.opened_at as date)
 left join xref as x on x.source_system = 'call_center' and x.source_entity = 'tickets' and x.source_record_id = t.ticket_id
 where coalesce(o.customer_id, x.customer_id) is not null
 
@@ -124,8 +124,8 @@ union all
 select cast(coalesce(o.customer_id, mo.customer_id) as varchar), cast(t.policy_no as varchar), cast('touch_opened' as varchar),
        cast(t.opened_at as date), cast(t._known_at as timestamp), cast(1 as bigint)
 from touch_rows as t
-left join policy_owner as o on o.policy_no = t.policy_no
-left join mobile_owner as mo on mo.mobile = {{ mobile_clean('t.mobile') }} and t.policy_no is null
+left join policy_owner as o on o.policy_no = t.policy_no and o.issue_date <= cast(t.opened_at as date)
+left join mobile_owner as mo on mo.mobile = {{ mobile_clean('t.mobile') }} and o.customer_id is null
 where t.opened_at is not null and coalesce(o.customer_id, mo.customer_id) is not null
 
 union all

@@ -1,8 +1,10 @@
-{{ config(materialized='incremental', schema='marts', tags=['churn'], unique_key=['as_of', 'customer_id'],
-          incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', schema='marts', tags=['churn'], unique_key='as_of',
+          incremental_strategy='delete+insert',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of in (select as_of from {{ ref('int_churn_as_of_dates') }} where is_latest){% endif %}") }}
 {#-
   The next best action per at-risk or lifecycle-due customer, one a day at most, kept as a history
-  (one row per as-of date and customer; a re-run of the same date replaces its rows).
+  (one row per as-of date and customer; a re-run of the same date first deletes all of its rows,
+  so a customer restricted or capped since the earlier run loses the action).
 
   Rules (scoring/churn.yaml `actions`, generated macro churn_config()), in priority order: the
   first rule that is due for the customer (at_risk: risk band in at_risk_bands; renewal_due: a
@@ -30,6 +32,7 @@ restricted as (
 ),
 
 history as (
+    -- depends_on: {{ ref('int_churn_as_of_dates') }}
     {%- if is_incremental() %}
     select h.customer_id, h.action, h.action_date, h.as_of
     from {{ this }} as h
