@@ -124,6 +124,9 @@ def model_metadata(model: ChurnModel, retrained: bool) -> dict[str, Any]:
         "feature_importances": dg.MetadataValue.json(model.importances),
         "evaluation": dg.MetadataValue.json(ev),
         "best_iteration": int(model.params.get("best_iteration", 0)),
+        "train_seconds": float(model.extra.get("train_seconds", 0.0)),
+        "rows": dg.MetadataValue.json(model.extra.get("rows", {})),
+        "positives": dg.MetadataValue.json(model.extra.get("positives", {})),
     }
     for k in ("roc_auc", "pr_auc", "top_decile_precision", "top_decile_recall", "top20_early_warning_share",
               "median_lead_days", "customer_roc_auc", "customer_none_left_roc_auc", "brier"):

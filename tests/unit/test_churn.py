@@ -139,3 +139,29 @@ def test_feature_list_matches_the_dbt_model_and_its_documentation():
     sql = (CHURN_MODELS_YML.parent / "churn_features.sql").read_text(encoding="utf-8")
     for name in FEATURE_NAMES:
         assert f"as {name}" in sql or f"line_{{{{ line }}}}" in sql, name
+
+
+def test_churn_assets_schedule_and_quality_check_are_wired():
+    import json
+
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from dagster_project.settings import EXPECTATIONS_DIR
+
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"scoring/churn_model", "marts/churn_model_runs", "marts/churn_scores", "marts/churn_features",
+            "marts/churn_labels", "marts/retention_actions"} <= keys
+    # scores follow the model, the actions follow the scores
+    assert dg.AssetKey(["scoring", "churn_model"]) in graph.get(dg.AssetKey(["marts", "churn_scores"])).parent_keys
+    assert dg.AssetKey(["marts", "churn_scores"]) in graph.get(dg.AssetKey(["marts", "int_retention_customers"])).parent_keys
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("marts/churn_scores", "gx_one_row_per_customer") in checks
+    assert ("marts/churn_scores", "gx_output_ranges") in checks
+    assert defs.resolve_job_def("churn_training") is not None
+    assert defs.resolve_schedule_def("churn_retraining_schedule").cron_schedule == "0 5 * * 1"
+    # the suite's band vocabulary is the configured bands
+    suite = json.loads((EXPECTATIONS_DIR / "marts" / "marts.churn_scores.json").read_text(encoding="utf-8"))
+    sets = [e["kwargs"]["value_set"] for e in suite["expectations"] if e["kwargs"].get("column") == "risk_band"]
+    assert sets and sorted(sets[0]) == sorted(b.band for b in load_churn_config().risk_bands)

@@ -4,12 +4,12 @@
   the event names one) and `known_at`, when the platform knew it (macro churn_known_rows):
 
   - tickets (call_center): complaint, surrender_request, service_ticket (any other category);
-    the customer is the owner of the ticket's policy (issued by then), else the caller;
+    the customer is the owner of the ticket's policy (known by then), else the caller;
   - claims: claim_reported, and its decision claim_rejected / claim_paid / claim_closed (any
     closing status), dated on the decision; the customer is the claimant;
   - app_use: app events per customer and day (`events` = the count); an app account reaches its
     customer through identity.customer_xref;
-  - touch_opened: marketing touches opened, attached by policy (its owner, once issued) or else by
+  - touch_opened: marketing touches opened, attached by policy (its owner, once known) or else by
     the golden mobile;
   - opt_out: a marketing consent withdrawn (by the golden mobile's customer).
 
@@ -21,10 +21,11 @@ with xref as (
     from {{ source('identity', 'customer_xref') }}
 ),
 
--- a policy attaches an event to its owner only once it exists (a ticket or touch may name a
--- policy issued later: then the caller / the golden mobile decides, as before the policy existed)
+-- a policy attaches an event to its owner only when the policy was known by the time the event
+-- was (a ticket or touch may name a policy issued later: then the caller / the golden mobile
+-- decides, as it did before the policy existed)
 policy_owner as (
-    select policy_no, customer_id, issue_date from {{ ref('int_churn_policies') }}
+    select policy_no, customer_id, known_from from {{ ref('int_churn_policies') }}
 ),
 
 mobile_owner as (
@@ -39,32 +40,50 @@ ticket_versions as (
     {{ churn_known_rows('call_center__tickets', 'opened_at') }}
 ),
 
+-- category, policy and opening are fixed when a ticket is opened: read from its first version
 tickets as (
-    select ticket_id, max(category) as category, max(policy_no) as policy_no, min(opened_at) as opened_at,
-           min(_known_at) as known_at
-    from ticket_versions
-    group by ticket_id
+    select ticket_id, category, policy_no, opened_at, _known_at as known_at
+    from (
+        select v.*,
+               row_number() over (partition by ticket_id order by _known_at asc nulls last, _business_date asc nulls last,
+                                                             _row_number asc nulls last) as rn
+        from ticket_versions as v
+    ) as ranked
+    where rn = 1
 ),
 
 claim_versions as (
     {{ churn_known_rows('claims__claims', 'updated_at') }}
 ),
 
+claim_firsts as (
+    select claim_id, policy_no, reported_at
+    from (
+        select v.*,
+               row_number() over (partition by claim_id order by _known_at asc nulls last, updated_at asc nulls last,
+                                                            _business_date asc nulls last, _row_number asc nulls last) as rn
+        from claim_versions as v
+    ) as ranked
+    where rn = 1
+),
+
+-- the report is fixed when the claim is made (first version); decisions come with later versions
 claims as (
     select
-        claim_id,
-        max(policy_no) as policy_no,
-        min(reported_at) as reported_at,
-        min(case when _is_initial_load then cast({{ dbt.dateadd('day', 1, 'cast(reported_at as date)') }} as timestamp)
-                 else _known_at end) as reported_known_at,
+        v.claim_id,
+        max(f.policy_no) as policy_no,
+        max(f.reported_at) as reported_at,
+        min(case when v._is_initial_load then cast({{ dbt.dateadd('day', 1, 'cast(f.reported_at as date)') }} as timestamp)
+                 else v._known_at end) as reported_known_at,
         min(case when status = 'rejected' then updated_at end) as rejected_at,
         min(case when status = 'rejected' then _known_at end) as rejected_known_at,
         min(case when status = 'paid' then updated_at end) as paid_at,
         min(case when status = 'paid' then _known_at end) as paid_known_at,
         min(case when status in ('rejected', 'paid', 'withdrawn') then updated_at end) as closed_at,
         min(case when status in ('rejected', 'paid', 'withdrawn') then _known_at end) as closed_known_at
-    from claim_versions
-    group by claim_id
+    from claim_versions as v
+    inner join claim_firsts as f on f.claim_id = v.claim_id
+    group by v.claim_id
 ),
 
 app_rows as (
@@ -89,7 +108,7 @@ select
     cast(t.known_at as timestamp) as known_at,
     cast(1 as bigint) as events
 from tickets as t
-left join policy_owner as o on o.policy_no = t.policy_no and o.issue_date <= cast(t.opened_at as date)
+left join policy_owner as o on o.policy_no = t.policy_no and o.known_from <= t.known_at
 left join xref as x on x.source_system = 'call_center' and x.source_entity = 'tickets' and x.source_record_id = t.ticket_id
 where coalesce(o.customer_id, x.customer_id) is not null
 
@@ -124,7 +143,7 @@ union all
 select cast(coalesce(o.customer_id, mo.customer_id) as varchar), cast(t.policy_no as varchar), cast('touch_opened' as varchar),
        cast(t.opened_at as date), cast(t._known_at as timestamp), cast(1 as bigint)
 from touch_rows as t
-left join policy_owner as o on o.policy_no = t.policy_no and o.issue_date <= cast(t.opened_at as date)
+left join policy_owner as o on o.policy_no = t.policy_no and o.known_from <= t._known_at
 left join mobile_owner as mo on mo.mobile = {{ mobile_clean('t.mobile') }} and o.customer_id is null
 where t.opened_at is not null and coalesce(o.customer_id, mo.customer_id) is not null
 

@@ -10,18 +10,31 @@ with versions as (
     {{ churn_known_rows('billing__payments', 'updated_at') }}
 ),
 
+-- policy, due date and amount are fixed when the instalment is created: read from its first version
+firsts as (
+    select txn_id, policy_no, due_date, amount_fen
+    from (
+        select v.*,
+               row_number() over (partition by txn_id order by _known_at asc nulls last, updated_at asc nulls last,
+                                                          _business_date asc nulls last, _row_number asc nulls last) as rn
+        from versions as v
+    ) as ranked
+    where rn = 1
+),
+
 per_txn as (
     select
-        txn_id,
-        max(policy_no) as policy_no,
-        max(due_date) as due_date,
-        max(amount_fen) as amount_fen,
-        min(case when _is_initial_load then cast(due_date as timestamp) else _known_at end) as due_known_at,
-        min(case when status = 'paid' then paid_at end) as paid_at,
-        min(case when status = 'paid' then _known_at end) as paid_known_at,
-        max(case when status = 'refunded' then 1 else 0 end) as is_refund
-    from versions
-    group by txn_id
+        v.txn_id,
+        max(f.policy_no) as policy_no,
+        max(f.due_date) as due_date,
+        max(f.amount_fen) as amount_fen,
+        min(case when v._is_initial_load then cast(f.due_date as timestamp) else v._known_at end) as due_known_at,
+        min(case when v.status = 'paid' then v.paid_at end) as paid_at,
+        min(case when v.status = 'paid' then v._known_at end) as paid_known_at,
+        max(case when v.status = 'refunded' then 1 else 0 end) as is_refund
+    from versions as v
+    inner join firsts as f on f.txn_id = v.txn_id
+    group by v.txn_id
 )
 
 select

@@ -1,7 +1,7 @@
 {{ config(materialized='table', schema='marts', tags=['churn']) }}
 {#-
   Every individual policy (a person holder; group cover is the employer's decision and never a
-  churn event) with what never changes over its life, its owner customer (the holder, through
+  churn event) with what never changes over its life (from its first delivered version), its owner customer (the holder, through
   identity.customer_xref), its renewal type (seed churn_products; an unknown product counts as
   one-year cover when its delivered term is at most 400 days) and, from the delivered versions,
   when it ended:
@@ -33,13 +33,15 @@ firsts as (
     group by policy_no
 ),
 
+-- what never changes over a policy's life is read from its first delivered version (a later
+-- version must not rewrite what was known before it arrived)
 latest as (
     select *
     from (
         select v.*,
                row_number() over (partition by policy_no
-                                  order by updated_at desc nulls last, _business_date desc nulls last,
-                                           _row_number desc nulls last) as rn
+                                  order by _known_at asc nulls last, updated_at asc nulls last,
+                                           _business_date asc nulls last, _row_number asc nulls last) as rn
         from versions as v
     ) as ranked
     where rn = 1
@@ -74,7 +76,7 @@ select
     cast(l.branch_code as varchar) as branch_code,
     cast(l.issue_date as date) as issue_date,
     cast(l.effective_date as date) as effective_date,
-    cast(l.expiry_date as date) as expiry_date,
+    cast(l.expiry_date as date) as expiry_date,  -- of the first version: the fixed end of a term policy
     cast(coalesce(pr.renewal_type,
                   case when {{ dbt.datediff('l.effective_date', 'l.expiry_date', 'day') }} <= 400 then 'one_year' else 'term' end)
          as varchar) as renewal_type,
