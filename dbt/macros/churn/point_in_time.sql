@@ -65,3 +65,27 @@
 {% macro churn_owner_case(tier_expr, owners) -%}
     case {{ tier_expr }}{% for tier, role in owners.items() %} when '{{ tier }}' then '{{ role }}'{% endfor %} else 'agent' end
 {%- endmacro %}
+
+{#- The first delivered version of every `key` of `relation` (what is fixed when a record is
+    created is read from it: a later version must not rewrite what was known before it arrived). -#}
+{% macro churn_first_versions(relation, key, columns='*') -%}
+    select {{ columns }}
+    from (
+        select v.*,
+               row_number() over (partition by {{ key }}
+                                  order by _known_at asc nulls last, _business_date asc nulls last,
+                                           _row_number asc nulls last) as _first_rank
+        from {{ relation }} as v
+    ) as ranked
+    where _first_rank = 1
+{%- endmacro %}
+
+{#- The one person customer whose golden mobile (core.dim_customer) a number is; a number two
+    customers share reaches neither (the rule of core.customer_360). -#}
+{% macro churn_mobile_owner() -%}
+    select mobile, min(customer_id) as customer_id
+    from {{ ref('dim_customer') }}
+    where mobile is not null and party_type = 'person'
+    group by mobile
+    having count(*) = 1
+{%- endmacro %}

@@ -29,11 +29,7 @@ policy_owner as (
 ),
 
 mobile_owner as (
-    select mobile, min(customer_id) as customer_id
-    from {{ ref('dim_customer') }}
-    where mobile is not null and party_type = 'person'
-    group by mobile
-    having count(*) = 1
+    {{ churn_mobile_owner() }}
 ),
 
 ticket_versions as (
@@ -42,14 +38,7 @@ ticket_versions as (
 
 -- category, policy and opening are fixed when a ticket is opened: read from its first version
 tickets as (
-    select ticket_id, category, policy_no, opened_at, _known_at as known_at
-    from (
-        select v.*,
-               row_number() over (partition by ticket_id order by _known_at asc nulls last, _business_date asc nulls last,
-                                                             _row_number asc nulls last) as rn
-        from ticket_versions as v
-    ) as ranked
-    where rn = 1
+    {{ churn_first_versions('ticket_versions', 'ticket_id', 'ticket_id, category, policy_no, opened_at, _known_at as known_at') }}
 ),
 
 claim_versions as (
@@ -57,14 +46,7 @@ claim_versions as (
 ),
 
 claim_firsts as (
-    select claim_id, policy_no, reported_at
-    from (
-        select v.*,
-               row_number() over (partition by claim_id order by _known_at asc nulls last, updated_at asc nulls last,
-                                                            _business_date asc nulls last, _row_number asc nulls last) as rn
-        from claim_versions as v
-    ) as ranked
-    where rn = 1
+    {{ churn_first_versions('claim_versions', 'claim_id', 'claim_id, policy_no, reported_at') }}
 ),
 
 -- the report is fixed when the claim is made (first version); decisions come with later versions

@@ -12,14 +12,7 @@ with versions as (
 
 -- policy, due date and amount are fixed when the instalment is created: read from its first version
 firsts as (
-    select txn_id, policy_no, due_date, amount_fen
-    from (
-        select v.*,
-               row_number() over (partition by txn_id order by _known_at asc nulls last, updated_at asc nulls last,
-                                                          _business_date asc nulls last, _row_number asc nulls last) as rn
-        from versions as v
-    ) as ranked
-    where rn = 1
+    {{ churn_first_versions('versions', 'txn_id', 'txn_id, policy_no, due_date, amount_fen') }}
 ),
 
 per_txn as (

@@ -36,15 +36,7 @@ firsts as (
 -- what never changes over a policy's life is read from its first delivered version (a later
 -- version must not rewrite what was known before it arrived)
 latest as (
-    select *
-    from (
-        select v.*,
-               row_number() over (partition by policy_no
-                                  order by _known_at asc nulls last, updated_at asc nulls last,
-                                           _business_date asc nulls last, _row_number asc nulls last) as rn
-        from versions as v
-    ) as ranked
-    where rn = 1
+    {{ churn_first_versions('versions', 'policy_no') }}
 ),
 
 ended as (

@@ -5,11 +5,7 @@
   neither). A channel without any record has no consent: retention actions use only opt_in.
 -#}
 with mobile_owner as (
-    select mobile, min(customer_id) as customer_id
-    from {{ ref('dim_customer') }}
-    where mobile is not null and party_type = 'person'
-    group by mobile
-    having count(*) = 1
+    {{ churn_mobile_owner() }}
 ),
 
 latest as (

@@ -68,11 +68,7 @@ policy_owner as (
 ),
 
 mobile_owner as (
-    select mobile, min(customer_id) as customer_id
-    from {{ ref('dim_customer') }}
-    where mobile is not null and party_type = 'person'
-    group by mobile
-    having count(*) = 1
+    {{ churn_mobile_owner() }}
 ),
 
 touches as (
