@@ -9,6 +9,8 @@
 -#}
 {%- set cfg = churn_config() -%}
 {%- set n = (cfg['history_days'] // cfg['step_days']) + 1 -%}
+-- the dates follow the policy deliveries: a critical failure of the raw policies blocks this model too
+-- depends_on: {{ source('raw', 'policy_admin__policies') }}
 with latest as (
     select max(business_date) as business_date
     from {{ source('raw', 'ingest_log') }}
