@@ -14,6 +14,8 @@ from .ingest.sensors import landing_sensor
 from .privacy.assets import analyst_warehouse, privacy_requests
 from .quality.checks import with_quality_checks
 from .resources import build_resources
+from .scoring.assets import churn_model, churn_retraining_schedule, churn_scores, churn_training_job
+from .scoring.config import load_churn_config
 from .settings import Settings, get_settings
 from .tiering.rules import validate_rules
 from .transform.dbt_assets import dbt_warehouse
@@ -22,11 +24,13 @@ from .transform.dbt_assets import dbt_warehouse
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or get_settings()
     validate_rules()  # tiering rules (dbt/seeds/tiering) are rejected before any run, naming file, line and conflict
+    load_churn_config()  # churn settings (scoring/churn.yaml) likewise, naming the file, key and rule
     # quality checks (GX suites, SLAs) attach to every asset defined here, mart suites as their tables appear
     return with_quality_checks(dg.Definitions(
-        assets=[*build_raw_assets(), dbt_warehouse, identity_resolution, privacy_requests, analyst_warehouse],
-        jobs=[ingest_job, transform_job, daily_build_job],
-        schedules=[daily_build_schedule],
+        assets=[*build_raw_assets(), dbt_warehouse, identity_resolution, privacy_requests, analyst_warehouse,
+                churn_model, churn_scores],
+        jobs=[ingest_job, transform_job, daily_build_job, churn_training_job],
+        schedules=[daily_build_schedule, churn_retraining_schedule],
         sensors=[landing_sensor],
         resources=build_resources(settings),
     ))

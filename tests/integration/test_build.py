@@ -132,7 +132,7 @@ def test_definitions_load_every_asset_check_schedule_and_sensor():
     checks = {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys}
     assert ("raw/billing/payments", "rows_reconcile") in checks
     assert any(a.startswith("staging/") for a, _ in checks), "dbt tests are asset checks"
-    assert {s.name for s in repo.schedule_defs} == {"daily_build_schedule"}
+    assert {s.name for s in repo.schedule_defs} == {"daily_build_schedule", "churn_retraining_schedule"}
     assert {s.name for s in repo.sensor_defs} == {"landing_sensor"}
     assert {j.name for j in repo.get_all_jobs()} >= {"ingest", "transform", "daily_build"}
 

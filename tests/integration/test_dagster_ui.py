@@ -88,9 +88,10 @@ def test_dagster_dev_loads_the_whole_platform(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
 
     repo = data["repositoriesOrError"]["nodes"][0]
-    assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {"daily_build_schedule": "RUNNING"}
+    assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
+        "daily_build_schedule": "RUNNING", "churn_retraining_schedule": "RUNNING"}
     assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"landing_sensor": "RUNNING"}
-    assert {"ingest", "transform", "daily_build"} <= {j["name"] for j in repo["jobs"]}
+    assert {"ingest", "transform", "daily_build", "churn_training"} <= {j["name"] for j in repo["jobs"]}
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
     for e in load_contract().entities:
         raw = nodes[f"raw/{e.system}/{e.name}"]
