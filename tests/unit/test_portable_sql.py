@@ -124,6 +124,20 @@ def test_no_engine_specific_sql_outside_the_dispatch_folder():
     assert not problems, "engine-specific SQL outside dbt/macros/engine:\n" + "\n".join(problems)
 
 
+def test_seed_column_types_are_portable():
+    """Seed column types are DDL both engines run: `string`, not `varchar` (Spark needs a length)."""
+    import yaml
+
+    problems = []
+    for path in sorted((DBT_DIR / "seeds").rglob("*.yml")):
+        for seed in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("seeds", []):
+            for column, data_type in ((seed.get("config") or {}).get("column_types") or {}).items():
+                for construct, engine, instead in engine_specific(f"select cast(x as {data_type})"):
+                    problems.append(f"{path.relative_to(DBT_DIR)}: seed {seed['name']} column {column}: "
+                                    f"{engine} `{construct}`: use {instead}")
+    assert not problems, "engine-specific seed column types:\n" + "\n".join(problems)
+
+
 def test_the_scan_covers_the_project():
     names = {p.relative_to(DBT_DIR).as_posix() for p in portable_files()}
     assert "models/identity/int_person_records.sql" in names

@@ -265,6 +265,31 @@
     {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': columns, 'file_format': 'parquet'}) }}
 {%- endmacro %}
 
+{#-
+  Empty the partitions of an incremental model whose `column` value is one of `values_sql`'s
+  (a one-column query), before the run writes them again: a partition the new rows leave empty
+  (every row of a re-run date dropped) must not keep its earlier rows. A pre-hook:
+  `pre_hook="{% if is_incremental() %}{{ clear_partitions(this, 'as_of', '<query>') }}{% endif %}"`.
+  DuckDB deletes the rows; Spark drops the partitions (plain Parquet has no DELETE).
+-#}
+{% macro clear_partitions(relation, column, values_sql) -%}
+    {{ return(adapter.dispatch('clear_partitions', 'insurance_cdp')(relation, column, values_sql)) }}
+{%- endmacro %}
+{% macro default__clear_partitions(relation, column, values_sql) -%}
+    delete from {{ relation }} where {{ column }} in ({{ values_sql }})
+{%- endmacro %}
+{% macro spark__clear_partitions(relation, column, values_sql) -%}
+    {%- set values = run_query(values_sql).columns[0].values() if execute else [] -%}
+    {%- if values | length > 1 -%}
+        {{ exceptions.raise_compiler_error("clear_partitions on Spark drops one partition per hook; " ~ values_sql ~ " returned " ~ (values | length)) }}
+    {%- endif -%}
+    {%- if values -%}
+        alter table {{ relation }} drop if exists partition ({{ column }} = '{{ values[0] }}')
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
 {# Lower-case hex SHA-256 of a text. #}
 {% macro sha256_hex(expr) -%}
     {{ return(adapter.dispatch('sha256_hex', 'insurance_cdp')(expr)) }}

@@ -1,6 +1,6 @@
-{{ config(materialized='incremental', schema='marts', tags=['churn'], unique_key='as_of',
-          incremental_strategy='delete+insert',
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of in (select as_of from {{ ref('int_churn_as_of_dates') }} where is_latest){% endif %}") }}
+{{ config(materialized='incremental', schema='marts', tags=['churn'],
+          pre_hook="{% if is_incremental() %}{{ clear_partitions(this, 'as_of', 'select as_of from ' ~ ref('int_churn_as_of_dates') ~ ' where is_latest') }}{% endif %}",
+          **replace_partitions(['as_of'])) }}
 {#-
   The next best action per at-risk or lifecycle-due customer, one a day at most, kept as a history
   (one row per as-of date and customer; a re-run of the same date first deletes all of its rows,
