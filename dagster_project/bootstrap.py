@@ -63,7 +63,13 @@ def main(argv: list[str]) -> int:
         os.execve(BIN / "cdp", [str(BIN / "cdp"), "demo", *argv[1:]], env)
     if what == "test":
         os.chdir(ROOT)
-        os.execve(BIN / "python", [str(BIN / "python"), "-m", "pytest", *argv[1:]], env)
+        args = argv[1:]
+        if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+            # Two workers share out the test groups (tests/conftest.py): the session platform
+            # build and each module's fixture are built once, on one worker.
+            workers = max(1, min(os.cpu_count() or 1, 4))
+            args = ["-n", str(workers), "--dist", "loadgroup", "--durations=12", *args]
+        os.execve(BIN / "python", [str(BIN / "python"), "-m", "pytest", *args], env)
     return 0
 
 

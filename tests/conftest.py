@@ -82,3 +82,17 @@ def built_platform(tmp_path_factory) -> BuiltPlatform:
         ensure_dagster_home()
         summary = run_build()
     return BuiltPlatform(**{**built.__dict__, "summary": summary})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Group tests for `pytest -n 2 --dist loadgroup` (what `bootstrap test` runs).
+
+    Every test that uses the session's `built_platform` goes to one worker, so the platform is
+    built once; every other test stays with its module, so a module-scoped fixture (a simulated
+    warehouse, the Spark parity build) is built once too. Groups are whole units of work that
+    the two workers share out; without xdist the marks are inert.
+    """
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        group = "platform" if "built_platform" in fixtures else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -8,7 +8,9 @@ writer, so the dbt step holds the `duckdb` pool.
 
 
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -21,15 +23,34 @@ from ..resources import DUCKDB_POOL, dbt_executable
 from ..settings import DBT_PROJECT_DIR, get_settings
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def parse_dbt_project(target: str | None = None) -> Path:
-    """`dbt parse`: writes target/manifest.json, which the dbt assets are built from."""
-    cmd = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target", target or get_settings().dbt_target]
-    done = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env=os.environ.copy())
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+    """`dbt parse`: writes target/manifest.json, which the dbt assets are built from.
+
+    dbt parses into a folder of its own and the manifest (with dbt's partial-parse state) is then
+    moved into place atomically: a process importing the definitions while another one parses
+    (two builds at once, the test workers) never reads a half-written manifest.
+    """
+    target_dir = MANIFEST_PATH.parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="parse-", dir=target_dir))
+    try:
+        state = target_dir / PARTIAL_PARSE
+        if state.exists():
+            shutil.copyfile(state, scratch / PARTIAL_PARSE)
+        cmd = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+               "--profiles-dir", str(DBT_PROJECT_DIR), "--target", target or get_settings().dbt_target,
+               "--target-path", str(scratch), "--log-path", str(scratch / "logs")]
+        done = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env=os.environ.copy())
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+        for name in (PARTIAL_PARSE, "manifest.json"):  # the manifest last: its arrival means "parsed"
+            if (scratch / name).exists():
+                os.replace(scratch / name, target_dir / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return MANIFEST_PATH
 
 

@@ -121,7 +121,8 @@ def test_dbt_writes_the_encrypted_warehouse_with_the_key(tmp_path):
     env = {**os.environ, "CDP_WAREHOUSE_PATH": str(path), "CDP_LAKE_DIR": str(tmp_path / "lake"),
            "CDP_WAREHOUSE_KEY": "dbt-key", "CDP_WAREHOUSE_ALLOW_MBEDTLS": "1", "CDP_TOKEN_SALT": "s"}
     done = subprocess.run([dbt_executable(), "run-operation", "create_raw_views", "--project-dir", str(DBT_PROJECT_DIR),
-                           "--profiles-dir", str(DBT_PROJECT_DIR)], cwd=DBT_PROJECT_DIR, env=env,
+                           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "dbt_target"),
+                           "--log-path", str(tmp_path / "dbt_logs")], cwd=DBT_PROJECT_DIR, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     with pytest.raises(duckdb.Error):
