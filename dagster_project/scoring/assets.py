@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from ..identity.assets import table_columns
-from ..resources import DUCKDB_POOL, Warehouse
+from ..resources import DUCKDB_POOL, Rows, Warehouse
 from ..settings import DBT_PROJECT_DIR, get_settings
 from .config import ChurnConfig, load_churn_config
 from .features import FEATURE_NAMES
@@ -49,7 +49,9 @@ CHURN_SCORES = dg.AssetKey(["marts", "churn_scores"])
 # runs, earlier as-of dates) must be in the workspace.
 CHURN_MODEL_READS = ("marts.churn_features", "marts.churn_labels", "marts.int_churn_as_of_dates",
                      "marts.churn_model_runs")
-CHURN_SCORES_READS = ("marts.churn_features", "marts.int_churn_as_of_dates", "marts.churn_scores")
+# scoring needs the features of the latest business date only (churn_features holds every as-of date)
+LATEST_AS_OF = "as_of = (select max(as_of) from marts.int_churn_as_of_dates where is_latest)"
+CHURN_SCORES_READS = (Rows("marts.churn_features", LATEST_AS_OF), "marts.int_churn_as_of_dates", "marts.churn_scores")
 
 
 def _columns(table: str) -> str:
