@@ -17,7 +17,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 import dagster as dg
 import duckdb
@@ -142,6 +142,13 @@ def load_exported(con: duckdb.DuckDBPyConnection, export_dir: Path, relations: S
     return rows
 
 
+class Rows(NamedTuple):
+    """A read of a workspace limited to the rows `where` (an SQL predicate) keeps."""
+
+    relation: str
+    where: str
+
+
 class Warehouse(dg.ConfigurableResource):
     """The warehouse: a DuckDB file (CDP_ENGINE=duckdb) or Spark's tables (CDP_ENGINE=spark).
     Open read-only unless the asset runs in the `duckdb` pool."""
@@ -150,13 +157,15 @@ class Warehouse(dg.ConfigurableResource):
     engine: str = "duckdb"
 
     @contextmanager
-    def workspace(self, reads: Sequence[str] = (), read_only: bool = False) -> Iterator[Workspace]:
-        """A DuckDB connection with the warehouse relations `reads` (`schema.name` or `schema.*`).
+    def workspace(self, reads: Sequence[str | Rows] = (), read_only: bool = False) -> Iterator[Workspace]:
+        """A DuckDB connection with the warehouse relations `reads` (`schema.name`, `schema.*`, or
+        `Rows(relation, where)`: only the rows an SQL predicate keeps, where the asset needs no more).
 
-        DuckDB: the warehouse file itself (every relation is there; `reads` is informational).
+        DuckDB: the warehouse file itself (every relation is there, whole; `reads` is informational).
         Spark: a fresh in-memory DuckDB into which one Spark job exported `reads`; call
         `publish([...])` to write tables back to Spark. Relations Spark does not have yet are
-        simply absent, as they would be from a new DuckDB warehouse.
+        simply absent, as they would be from a new DuckDB warehouse. A `Rows` predicate must read
+        the same on both engines (it is Spark SQL; the asset's own queries still filter).
         """
         if self.engine != "spark":
             with self.connect(read_only=read_only) as con:
@@ -169,7 +178,8 @@ class Warehouse(dg.ConfigurableResource):
         try:
             loaded: dict[str, int] = {}
             if reads:
-                result = run_spark_job({"export": list(reads), "dir": str(tmp)}, log_path=tmp / "spark-export.log")
+                exports = [r if isinstance(r, str) else {"relation": r.relation, "where": r.where} for r in reads]
+                result = run_spark_job({"export": exports, "dir": str(tmp)}, log_path=tmp / "spark-export.log")
                 loaded = load_exported(con, tmp / "export", sorted(result["exported"]))
             yield Workspace(con, "spark", tmp, loaded)
         finally:

@@ -11,7 +11,11 @@
   the risk band and the top three reasons (TreeSHAP contributions of the customer's riskiest
   policy, in plain words from churn.yaml); replaces that date's rows.
 
-Both write the warehouse, so both run in the `duckdb` pool.
+Both write the warehouse, so both run in the `duckdb` pool. Both go through the engine adapter
+`Warehouse.workspace()` (resources.py), as identity resolution does: on DuckDB the warehouse
+itself; with CDP_ENGINE=spark the tables they read are loaded from Spark into an in-memory DuckDB
+and the tables they write (marts.churn_model_runs, marts.churn_scores) are published back to
+Spark, where the dbt models that read them (retention_actions) and the privacy purge find them.
 """
 
 
@@ -28,7 +32,7 @@ import pandas as pd
 import yaml
 
 from ..identity.assets import table_columns
-from ..resources import DUCKDB_POOL, Warehouse
+from ..resources import DUCKDB_POOL, Rows, Warehouse
 from ..settings import DBT_PROJECT_DIR, get_settings
 from .config import ChurnConfig, load_churn_config
 from .features import FEATURE_NAMES
@@ -40,6 +44,14 @@ CHURN_LABELS = dg.AssetKey(["marts", "churn_labels"])
 CHURN_MODEL = dg.AssetKey(["scoring", "churn_model"])
 CHURN_MODEL_RUNS = dg.AssetKey(["marts", "churn_model_runs"])
 CHURN_SCORES = dg.AssetKey(["marts", "churn_scores"])
+# what each asset reads from the warehouse (on Spark: loads into its DuckDB workspace). The tables
+# it writes are read too: on Spark a publish replaces a table's rows, so the rows kept (earlier
+# runs, earlier as-of dates) must be in the workspace.
+CHURN_MODEL_READS = ("marts.churn_features", "marts.churn_labels", "marts.int_churn_as_of_dates",
+                     "marts.churn_model_runs")
+# scoring needs the features of the latest business date only (churn_features holds every as-of date)
+LATEST_AS_OF = "as_of = (select max(as_of) from marts.int_churn_as_of_dates where is_latest)"
+CHURN_SCORES_READS = (Rows("marts.churn_features", LATEST_AS_OF), "marts.int_churn_as_of_dates", "marts.churn_scores")
 
 
 def _columns(table: str) -> str:
@@ -170,7 +182,8 @@ def churn_model(context: dg.AssetExecutionContext, config: ChurnTrainingConfig, 
         yield dg.MaterializeResult(asset_key=CHURN_MODEL, metadata=model_metadata(current, retrained=False))
         yield dg.MaterializeResult(asset_key=CHURN_MODEL_RUNS, metadata={"appended": 0})
         return
-    with warehouse.connect(read_only=False) as con:
+    with warehouse.workspace(reads=CHURN_MODEL_READS) as ws:
+        con = ws.con
         ensure_tables(con)
         frame = training_frame(con)
         latest = latest_business_date(con)
@@ -187,6 +200,7 @@ def churn_model(context: dg.AssetExecutionContext, config: ChurnTrainingConfig, 
             return
         save_model(model, data_dir)
         record_run(con, model, latest)
+        ws.publish(["marts.churn_model_runs"])
         runs = con.execute("select count(*) from marts.churn_model_runs").fetchall()[0][0]
     context.log.info(f"churn model {model.version}: {json.dumps(model.evaluation, default=str)}")
     if not model.promoted:
@@ -266,7 +280,8 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     cfg = load_churn_config()
     model = load_model(get_settings().data_dir)
     started = time.perf_counter()
-    with warehouse.connect(read_only=False) as con:
+    with warehouse.workspace(reads=CHURN_SCORES_READS) as ws:
+        con = ws.con
         ensure_tables(con)
         as_of = latest_business_date(con)
         if model is None:
@@ -276,6 +291,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
         policies = con.execute("select * from marts.churn_features where as_of = ? order by policy_no", [as_of]).df()
         scores = score_customers(model, policies, cfg, datetime.now(timezone.utc))
         write_scores(con, scores, as_of)
+        ws.publish(["marts.churn_scores"])
         history = con.execute("select count(distinct as_of) from marts.churn_scores").fetchall()[0][0]
     bands = scores["risk_band"].value_counts().to_dict() if len(scores) else {}
     return dg.MaterializeResult(metadata={

@@ -3,7 +3,9 @@
     python -m dagster_project.spark.jobs '{"export": ["identity.int_person_records", "staging.*"], "import": [], "dir": "/tmp/x"}'
 
 - export: each named relation (or every table and view of `<schema>.*`) written as Parquet to
-  `<dir>/export/<schema>.<name>/`; missing relations are reported, not an error;
+  `<dir>/export/<schema>.<name>/`; missing relations are reported, not an error. An item
+  `{"relation": "schema.name", "where": "<Spark SQL predicate>"}` exports only the rows the
+  predicate keeps (e.g. the latest as-of date of a table holding every date);
 - import: each `{"table": "schema.name", "path": "<parquet file or folder>", "mode": "overwrite"}`
   replaces the table's rows (`insert overwrite`, columns cast to the table's types); a table
   that does not exist yet is created from the files as plain Parquet.
@@ -60,7 +62,8 @@ def run(spec: dict) -> dict:
                 source.write.format("parquet").saveAsTable(table)
             out["imported"][table] = source.count()
         export_dir = Path(spec.get("dir", ".")) / "export"
-        for pattern in spec.get("export", []):
+        for item in spec.get("export", []):
+            pattern, where = (item["relation"], item.get("where")) if isinstance(item, dict) else (item, None)
             names = _relations(spark, pattern)
             if not names:
                 out["missing"].append(pattern)
@@ -68,7 +71,7 @@ def run(spec: dict) -> dict:
                 if not spark.catalog.tableExists(name):
                     out["missing"].append(name)
                     continue
-                df = spark.table(name)
+                df = spark.table(name) if not where else spark.sql(f"select * from {_quote(name)} where {where}")
                 df.coalesce(1).write.mode("overwrite").parquet(str(export_dir / name))
                 out["exported"][name] = spark.read.parquet(str(export_dir / name)).count()
     finally:

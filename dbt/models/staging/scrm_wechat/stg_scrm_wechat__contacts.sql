@@ -1,6 +1,8 @@
 -- One row per external_userid: its current version (latest updated_at); contacts deleted
 -- (op D) are gone. `remark` is free text an agent typed: the first mobile-looking number in it
--- is extracted (remark_mobile) for identity resolution.
+-- is extracted (remark_mobile) for identity resolution, white space and dashes inside it ignored.
+-- (The pattern is written once as the regex engine sees it, `[\s-]`: a Jinja string literal
+-- unescapes `\\` to `\`, and regexp_replace_all / regex_literal write it for each engine.)
 with current_rows as (
     {{ current_typed_rows('scrm_wechat__contacts') }}
 ),
@@ -16,7 +18,7 @@ with_remark_mobile as (
     select
         cleaned.*,
         {{ mobile_clean(
-            "nullif(" ~ regexp_extract(regexp_replace_all('remark_clean', '[\\\\s-]', ''), '1[3-9][0-9]{9}', 0) ~ ", '')"
+            "nullif(" ~ regexp_extract(regexp_replace_all('remark_clean', '[\\s-]', ''), '1[3-9][0-9]{9}', 0) ~ ", '')"
         ) }} as remark_mobile_clean
     from cleaned
 )
