@@ -79,7 +79,7 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
             where d.unit in (select ua from e where name_only union select ub from e where name_only)
             group by d.unit
         )
-        select e.ua, e.ub, e.w, e.p
+        select e.ua, e.ub, e.w, e.p, e.name_only
         from e
         left join unit_attrs xa on xa.unit = e.ua and e.name_only
         left join unit_attrs xb on xb.unit = e.ub and e.name_only
@@ -110,7 +110,9 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
         where not (e.ua in (select u from ambiguous) and ab.unit_anchor is not null)
           and not (e.ub in (select u from ambiguous) and aa.unit_anchor is not null)
     """)
-    ua, ub, p = con.execute("select ua, ub, p from uedges_kept order by w desc, ua, ub").fetchnumpy().values()
+    ua, ub, p, name_only = con.execute(
+        "select ua, ub, p, name_only from uedges_kept order by w desc, ua, ub").fetchnumpy().values()
+    name_only = np.asarray(name_only, dtype=bool)
     conflicts = con.execute(f"""
         select distinct dx.unit, dy.unit
         from scored s join det dx on dx.rid = s.a join det dy on dy.rid = s.b
@@ -129,7 +131,8 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
     refused = 0
     ia = np.fromiter((index[int(x)] for x in ua), dtype=np.int64, count=len(ua))
     ib = np.fromiter((index[int(x)] for x in ub), dtype=np.int64, count=len(ub))
-    for x, y, prob in zip(ia.tolist(), ib.tolist(), p.tolist()):
+    strong = ~name_only
+    for x, y, prob in zip(ia[strong].tolist(), ib[strong].tolist(), p[strong].tolist()):
         if uf.union(x, y):
             if prob > linked_p[x]:
                 linked_p[x] = prob
@@ -137,6 +140,7 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
                 linked_p[y] = prob
         else:
             refused += 1
+    refused += _union_name_only(con, uf, nodes, ia[name_only], ib[name_only], p[name_only], linked_p)
     root = nodes[uf.labels()] if len(nodes) else nodes
     con.register("_unit_root", {"unit": nodes, "root": root, "linked_p": linked_p})
     con.execute("""
@@ -168,6 +172,42 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
     con.unregister("_unit_root")
     return {"unit_edges": int(len(ua)), "ambiguous_units": int(con.execute("select count(*) from ambiguous").fetchall()[0][0]),
             "conflicts": len(conflicts), "refused_merges": refused}
+
+
+def _union_name_only(con: duckdb.DuckDBPyConnection, uf: ConstrainedUnionFind, nodes: np.ndarray, ia: np.ndarray,
+                     ib: np.ndarray, p: np.ndarray, linked_p: np.ndarray) -> int:
+    """Merge the name-only edges (strongest first) after every other edge, each only when the
+    two *customers* it would join (not just its two units) hold no contradicting mobiles or birth
+    dates: a chain cannot bring a namesake's child (a birth date on another record of the unit's
+    customer) into an adult's customer on a name alone. Returns the edges refused."""
+    if not len(ia):
+        return 0
+    touched = np.unique(np.concatenate([ia, ib]))
+    roots = np.fromiter((uf.find(int(i)) for i in range(len(nodes))), dtype=np.int64, count=len(nodes))
+    wanted = np.isin(roots, roots[touched])
+    con.register("_no_units", {"unit": nodes[wanted], "root": roots[wanted]})
+    rows = con.execute("""
+        select u.root, list(distinct r.mob) filter (where r.mob is not null),
+               list(distinct r.birth) filter (where r.birth is not null)
+        from _no_units u join det d on d.unit = u.unit join recs r using (rid) group by u.root
+    """).fetchall()
+    con.unregister("_no_units")
+    attrs: dict[int, tuple[set, set]] = {int(r): (set(m or ()), set(b or ())) for r, m, b in rows}
+    refused = 0
+    for x, y, prob in zip(ia.tolist(), ib.tolist(), p.tolist()):
+        rx, ry = uf.find(x), uf.find(y)
+        if rx == ry:
+            continue
+        (mx, bx), (my, by) = attrs.get(rx, (set(), set())), attrs.get(ry, (set(), set()))
+        if (mx and my and not mx & my) or (bx and by and not bx & by) or not uf.union(x, y):
+            refused += 1
+            continue
+        attrs[uf.find(x)] = (mx | my, bx | by)
+        if prob > linked_p[x]:
+            linked_p[x] = prob
+        if prob > linked_p[y]:
+            linked_p[y] = prob
+    return refused
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
