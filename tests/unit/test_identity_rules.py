@@ -19,7 +19,7 @@ from dagster_project.identity.clustering import ConstrainedUnionFind, components
 from dagster_project.identity.config import MatchingConfigError, load_config, parse_config
 from dagster_project.identity.engine import resolve
 from dagster_project.identity.records import RECORD_COLUMNS
-from dagster_project.identity.rules import RIC_CHECK, RIC_WEIGHTS, id_typo_candidates_sql
+from dagster_project.identity.rules import RIC_CHECK, RIC_WEIGHTS, chars_apart, id_typo_candidates_sql
 
 import yaml
 
@@ -306,6 +306,48 @@ def test_a_rare_name_alone_links_only_without_a_contradiction():
     ids = run(rows)
     assert same(ids, "N1:holder", "LN1")
     assert ids["LN2"] != ids["N2:holder"]
+
+
+def test_names_are_compared_by_character_not_by_byte():
+    """DuckDB's levenshtein counts UTF-8 bytes: 张平玲 / 张平炜 are 2 apart there, 1 character here."""
+    con = duckdb.connect()
+    got = con.execute(f"""select {chars_apart("'张平玲'", "'张平炜'")}, {chars_apart("'张平玲'", "'张平玲'")},
+                                 {chars_apart("'张平玲'", "'李思炜'")}""").fetchall()[0]
+    assert got == (1, 0, 3)
+
+
+def test_a_rare_name_many_records_carry_is_still_a_rare_name():
+    """The name block counts parties, not records: a known person's seven records of a rare name
+    do not make it common, so a lead known by that name alone still finds them."""
+    idn = ric("31010119880808123")
+    rows = background() + [
+        rec("policy_admin", f"M{i}:holder", name="欧阳明轩", pinyin="OUYANG MINGXUAN", id_no=idn, policy=f"M{i}")
+        for i in range(7)
+    ] + [rec("agent_crm", "LM1", name="欧阳明轩", pinyin="OUYANG MINGXUAN", agent="A1")]
+    ids = run(rows)
+    assert same(ids, "M0:holder", "M6:holder", "LM1")
+
+
+def test_a_name_alone_never_chains_a_child_into_a_namesake_adult():
+    """A name-only link is judged between the two customers it would join: an insured child
+    (born 2022 on its underwriting case) does not join an adult namesake through its own
+    insured record, which carries no birth date."""
+    # insured lives underwritten on their policy: the labelled pairs that teach the policy link
+    insured = [r for i in range(12) for r in (
+        rec("policy_admin", f"P{i}:insured", name=f"孙丽{i}", pinyin=f"SUN LI{i}", id_no=ric(f"4401012015060{i % 9 + 1}{i:03d}"),
+            policy=f"P{i}", role="insured", relation="child"),
+        rec("underwriting", f"UP{i}", name=f"孙丽{i}", pinyin=f"SUN LI{i}", id_no=ric(f"4401012015060{i % 9 + 1}{i:03d}"),
+            policy=f"P{i}"))]
+    rows = background() + insured + [
+        rec("policy_admin", "A1:holder", name="欧阳明轩", pinyin="OUYANG MINGXUAN", id_no=ric("31010119850505123"),
+            mobile="13600001234", policy="A1"),
+        rec("policy_admin", "C1:insured", name="欧阳明轩", pinyin="OUYANG MINGXUAN", policy="C1", role="insured",
+            relation="child"),
+        rec("underwriting", "UC1", name="欧阳明轩", pinyin="OUYANG MINGXUAN", birth=date(2022, 10, 18), policy="C1"),
+    ]
+    ids = run(rows)
+    assert same(ids, "C1:insured", "UC1")
+    assert ids["C1:insured"] != ids["A1:holder"]
 
 
 # --------------------------------------------------------------------------------- guards
