@@ -263,7 +263,7 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     """)
     con.execute("""
         create or replace temp table _attach as
-        select s.cluster, min(h.target) as target
+        select s.cluster, min(h.target) as target, 'mobile_exclusive' as rule
         from _stray_mob s join _holders h using (mob)
         where h.adults >= 1
         group by s.cluster
@@ -286,9 +286,10 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
         labels = components(len(nodes), np.fromiter((index[int(x)] for x in ga), np.int64, len(ga)),
                             np.fromiter((index[int(x)] for x in gb), np.int64, len(gb)))
         con.register("_grp", {"cluster": nodes, "target": nodes[labels]})
-        con.execute("insert into _attach select cluster, target from _grp where cluster <> target")
+        con.execute("insert into _attach select cluster, target, 'mobile_exclusive' from _grp where cluster <> target")
         grouped = int((nodes != nodes[labels]).sum())
         con.unregister("_grp")
+    by_policy = _attach_callers_by_policy(con) if cfg.caller_policy_links else 0
     # the evidence: the best scored pair between an attached customer and its target
     con.execute("""
         create or replace temp table _attach_p as
@@ -301,7 +302,7 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
             join clusters x on x.cluster = a.cluster join scored s on s.b = x.rid
             join clusters y on y.rid = s.a and y.cluster = a.target
         )
-        select a.cluster, a.target, max(p.probability) as p
+        select a.cluster, a.target, a.rule, max(p.probability) as p
         from _attach a left join pairs p using (cluster)
         group by all
     """)
@@ -312,10 +313,11 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     # the attached records, and a target that was a lone record, are customers by this rule
     con.execute("""
         create or replace temp table clusters as
-        with target_p as (select target, max(p) as p from _attach_p group by 1)
+        with target_p as (select target, max(p) as p, min(rule) as rule from _attach_p group by 1)
         select c.rid, coalesce(a.target, c.cluster) as cluster,
-               case when a.target is not null or (t.target is not null and c.match_rule in ('singleton', 'unresolvable'))
-                    then 'mobile_exclusive' else c.match_rule end as match_rule,
+               case when a.target is not null then a.rule
+                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.rule
+                    else c.match_rule end as match_rule,
                case when a.target is not null then a.p
                     when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.p
                     else c.match_probability end as match_probability
@@ -326,7 +328,66 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     for t in ("_cl", "_cinfo", "_holders", "_stray_mob", "_attach", "_attach_p"):
         con.execute(f"drop table {t}")
     return {"attached_clusters": int(attached[0]) - grouped, "attached_records": int(attached[1]),
-            "grouped_clusters": grouped}
+            "grouped_clusters": grouped, "attached_by_policy": by_policy}
+
+
+def _attach_callers_by_policy(con: duckdb.DuckDBPyConnection) -> int:
+    """The policy a nameless caller calls about, where the mobile could not decide (`_attach`
+    rows with rule `caller_policy`; see `attach_by_exclusive_mobile`).
+
+    A nameless customer (after the mobile pass and its grouping) whose calls all name policies
+    held by one and the same named adult person joins that holder when its number and the
+    holder's agree: the holder holds one of its mobiles (a family phone two named adults hold,
+    the policy breaks the tie), or the holder holds no mobile at all and no named customer
+    holds the caller's number. A caller whose number another named customer holds and the
+    holder does not is someone else (a relative calling about the policy) and stays apart, as
+    does a caller without a mobile (unresolvable: a policy number alone is no identity).
+    Returns the customers attached."""
+    con.execute("""
+        create or replace temp table _policy_attach as
+        with grp as (
+            select s.cluster, coalesce(a.target, s.cluster) as g
+            from (select cluster from _cinfo where not named and person and not never) s
+            left join _attach a using (cluster)
+            where a.target is null or a.target in (select cluster from _cinfo where not named)
+        ),
+        calls as (
+            select distinct g.g, r.pol from grp g join _cl c using (cluster) join recs r using (rid)
+            where r.source_system = 'call_center' and r.pol is not null
+        ),
+        policy_holder as (
+            select r.pol, min(c.cluster) as target, count(distinct c.cluster) as k
+            from _cl c join recs r using (rid)
+            where r.source_system = 'policy_admin' and r.prole = 'holder' and r.party_type = 'person'
+            group by r.pol
+        ),
+        cand as (
+            select cl.g, min(ph.target) as target
+            from calls cl left join policy_holder ph using (pol)
+            group by cl.g
+            having count(distinct ph.target) = 1 and count(ph.target) = count(*) and max(ph.k) = 1
+        ),
+        gmob as (select distinct g.g, c.mob from grp g join _cl c using (cluster) where c.mob is not null),
+        tmob as (select distinct cluster, mob from _cl where mob is not null)
+        select c.g, c.target
+        from cand c join _cinfo t on t.cluster = c.target
+        where t.named and not t.minor and t.person
+          and c.g in (select g from gmob)
+          and (exists (select 1 from gmob m join tmob x on x.mob = m.mob where m.g = c.g and x.cluster = c.target)
+               or (c.target not in (select cluster from tmob)
+                   and not exists (select 1 from gmob m join _holders h using (mob) where m.g = c.g and h.named > 0)))
+    """)
+    n = con.execute("select count(*) from _policy_attach").fetchall()[0][0]
+    con.execute("""
+        create or replace temp table _attach as
+        select a.cluster, coalesce(p.target, a.target) as target,
+               case when p.target is null then a.rule else 'caller_policy' end as rule
+        from _attach a left join _policy_attach p on p.g = a.target
+        union all
+        select g, target, 'caller_policy' from _policy_attach
+    """)
+    con.execute("drop table _policy_attach")
+    return int(n)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, previous: str | None = None) -> Resolution:

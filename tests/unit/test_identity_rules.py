@@ -292,6 +292,28 @@ def test_a_mobile_one_customer_holds_identifies_a_nameless_record():
     assert ids_off["UA"] != ids_off["A1:holder"]
 
 
+def test_a_nameless_caller_joins_the_holder_of_the_policy_it_calls_about_when_the_numbers_agree():
+    """A family phone links nothing by itself; the policy the caller asks about breaks the tie.
+    A holder with no number known takes a caller whose number no named customer holds; a caller
+    on another named customer's number (a relative asking about the policy) is that customer."""
+    family, fresh, neighbour = "13700002222", "13700005555", "13700006666"
+    rows = background() + [
+        rec("policy_admin", "B1:holder", name="吴刚", pinyin="WU GANG", id_no=ric("11010119750303123"), mobile=family,
+            policy="B1"),
+        rec("bank_core", "B2", name="郑丽", pinyin="ZHENG LI", id_no=ric("11010119780404124"), mobile=family),
+        rec("call_center", "TB", mobile=family, policy="B1"),
+        rec("policy_admin", "D1:holder", name="冯军", pinyin="FENG JUN", id_no=ric("11010119700101123"), policy="D1"),
+        rec("call_center", "TD", mobile=fresh, policy="D1"),
+        rec("bank_core", "E1", name="褚红", pinyin="CHU HONG", id_no=ric("11010119720707124"), mobile=neighbour),
+        rec("call_center", "TE", mobile=neighbour, policy="D1"),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert same(ids, "B1:holder", "TB") and ids["B2"] != ids["B1:holder"] and rules["TB"] == "caller_policy"
+    assert same(ids, "D1:holder", "TD") and rules["TD"] == "caller_policy"
+    assert same(ids, "TE", "E1") and ids["TE"] != ids["D1:holder"]  # the number's holder, by the mobile
+
+
 def test_a_rare_name_alone_links_only_without_a_contradiction():
     """Two records that agree on a rare name and nothing else link, unless their mobiles (or
     birth dates) disagree: then they are namesakes as far as the data can tell."""
