@@ -336,13 +336,13 @@ def _attach_callers_by_policy(con: duckdb.DuckDBPyConnection) -> int:
     rows with rule `caller_policy`; see `attach_by_exclusive_mobile`).
 
     A nameless customer (after the mobile pass and its grouping) whose calls all name policies
-    held by one and the same named adult person joins that holder when its number and the
-    holder's agree: the holder holds one of its mobiles (a family phone two named adults hold,
-    the policy breaks the tie), or the holder holds no mobile at all and no named customer
-    holds the caller's number. A caller whose number another named customer holds and the
-    holder does not is someone else (a relative calling about the policy) and stays apart, as
-    does a caller without a mobile (unresolvable: a policy number alone is no identity).
-    Returns the customers attached."""
+    held by one and the same named adult person joins that holder when nothing about the
+    numbers speaks against it: the holder holds no mobile at all and no named customer holds
+    the caller's number. On a family phone (the number the holder and another named adult
+    hold) the policy does not break the tie: a spouse calls about the partner's policy from it
+    (one such attachment in seven was the spouse at 1M records). A caller whose number another
+    named customer holds is that customer or nobody, and a caller without a mobile stays apart
+    (unresolvable: a policy number alone is no identity). Returns the customers attached."""
     con.execute("""
         create or replace temp table _policy_attach as
         with grp as (
@@ -373,9 +373,8 @@ def _attach_callers_by_policy(con: duckdb.DuckDBPyConnection) -> int:
         from cand c join _cinfo t on t.cluster = c.target
         where t.named and not t.minor and t.person
           and c.g in (select g from gmob)
-          and (exists (select 1 from gmob m join tmob x on x.mob = m.mob where m.g = c.g and x.cluster = c.target)
-               or (c.target not in (select cluster from tmob)
-                   and not exists (select 1 from gmob m join _holders h using (mob) where m.g = c.g and h.named > 0)))
+          and c.target not in (select cluster from tmob)
+          and not exists (select 1 from gmob m join _holders h using (mob) where m.g = c.g and h.named > 0)
     """)
     n = con.execute("select count(*) from _policy_attach").fetchall()[0][0]
     con.execute("""
