@@ -40,8 +40,10 @@ from .stable_ids import assign_customer_ids
 # A pair linked by nothing but a shared mobile may be two people of one household (a family
 # phone): such a pair links only when matching.yaml allows it (`mobile_alone_links`).
 # A caller is not always the person the policy names (a relative may call), so a shared policy
-# with a caller is no evidence of who the caller is.
-MORE_THAN_A_MOBILE = ("(s.name in ('exact', 'exact_shared', 'exact_common', 'pinyin', 'typo') or s.birth = 'exact' "
+# with a caller is no evidence of who the caller is. Nor is a name one character off: within a
+# family it is the rule (a generation character shared by siblings, 陶龙 / 陶斌), so a pair with
+# a `typo` name needs more than the mobile too.
+MORE_THAN_A_MOBILE = ("(s.name in ('exact', 'exact_shared', 'exact_common', 'pinyin') or s.birth = 'exact' "
                       "or (s.policy like 'pol:%' and s.policy not like '%caller%') "
                       "or s.id_level in ('same_bad', 'one_off'))")
 
