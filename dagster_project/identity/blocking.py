@@ -109,6 +109,10 @@ def _rule_pairs(rule: str, cfg: BlockingConfig, pair_filter: str) -> str:
             join mrec y on y.id_form = 'R:' || c.cand
             where x.bad_id is not null and x.party_type = 'person' and x.resolvable
               and y.party_type = 'person' and y.resolvable and x.rid <> y.rid and {pair_filter}"""
+    # the `name` rule counts parties (deterministic units: one person's many records are one),
+    # the others count records
+    having = (f"count(distinct unit) <= {cap} and count(*) <= {cfg.max_block_size}" if rule == "name"
+              else f"count(*) <= {cap}")
     key = {
         "mobile": "mob",
         "name_birth": "nkey || '|' || cast(birth as varchar)",
@@ -122,7 +126,7 @@ def _rule_pairs(rule: str, cfg: BlockingConfig, pair_filter: str) -> str:
             select *, {key} as bkey from mrec where {base} and {key} is not null
         ),
         blocks as (
-            select * from keyed where bkey in (select bkey from keyed group by bkey having count(*) <= {cap})
+            select * from keyed where bkey in (select bkey from keyed group by bkey having {having})
         )
         select x.rid as a, y.rid as b
         from blocks x join blocks y on y.bkey = x.bkey and x.rid < y.rid

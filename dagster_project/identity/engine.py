@@ -40,8 +40,10 @@ from .stable_ids import assign_customer_ids
 # A pair linked by nothing but a shared mobile may be two people of one household (a family
 # phone): such a pair links only when matching.yaml allows it (`mobile_alone_links`).
 # A caller is not always the person the policy names (a relative may call), so a shared policy
-# with a caller is no evidence of who the caller is.
-MORE_THAN_A_MOBILE = ("(s.name in ('exact', 'exact_shared', 'exact_common', 'pinyin', 'typo') or s.birth = 'exact' "
+# with a caller is no evidence of who the caller is. Nor is a name one character off: within a
+# family it is the rule (a generation character shared by siblings, 陶龙 / 陶斌), so a pair with
+# a `typo` name needs more than the mobile too.
+MORE_THAN_A_MOBILE = ("(s.name in ('exact', 'exact_shared', 'exact_common', 'pinyin') or s.birth = 'exact' "
                       "or (s.policy like 'pol:%' and s.policy not like '%caller%') "
                       "or s.id_level in ('same_bad', 'one_off'))")
 
@@ -79,7 +81,7 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
             where d.unit in (select ua from e where name_only union select ub from e where name_only)
             group by d.unit
         )
-        select e.ua, e.ub, e.w, e.p
+        select e.ua, e.ub, e.w, e.p, e.name_only
         from e
         left join unit_attrs xa on xa.unit = e.ua and e.name_only
         left join unit_attrs xb on xb.unit = e.ub and e.name_only
@@ -110,7 +112,9 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
         where not (e.ua in (select u from ambiguous) and ab.unit_anchor is not null)
           and not (e.ub in (select u from ambiguous) and aa.unit_anchor is not null)
     """)
-    ua, ub, p = con.execute("select ua, ub, p from uedges_kept order by w desc, ua, ub").fetchnumpy().values()
+    ua, ub, p, name_only = con.execute(
+        "select ua, ub, p, name_only from uedges_kept order by w desc, ua, ub").fetchnumpy().values()
+    name_only = np.asarray(name_only, dtype=bool)
     conflicts = con.execute(f"""
         select distinct dx.unit, dy.unit
         from scored s join det dx on dx.rid = s.a join det dy on dy.rid = s.b
@@ -129,7 +133,8 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
     refused = 0
     ia = np.fromiter((index[int(x)] for x in ua), dtype=np.int64, count=len(ua))
     ib = np.fromiter((index[int(x)] for x in ub), dtype=np.int64, count=len(ub))
-    for x, y, prob in zip(ia.tolist(), ib.tolist(), p.tolist()):
+    strong = ~name_only
+    for x, y, prob in zip(ia[strong].tolist(), ib[strong].tolist(), p[strong].tolist()):
         if uf.union(x, y):
             if prob > linked_p[x]:
                 linked_p[x] = prob
@@ -137,6 +142,7 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
                 linked_p[y] = prob
         else:
             refused += 1
+    refused += _union_name_only(con, uf, nodes, ia[name_only], ib[name_only], p[name_only], linked_p)
     root = nodes[uf.labels()] if len(nodes) else nodes
     con.register("_unit_root", {"unit": nodes, "root": root, "linked_p": linked_p})
     con.execute("""
@@ -168,6 +174,42 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
     con.unregister("_unit_root")
     return {"unit_edges": int(len(ua)), "ambiguous_units": int(con.execute("select count(*) from ambiguous").fetchall()[0][0]),
             "conflicts": len(conflicts), "refused_merges": refused}
+
+
+def _union_name_only(con: duckdb.DuckDBPyConnection, uf: ConstrainedUnionFind, nodes: np.ndarray, ia: np.ndarray,
+                     ib: np.ndarray, p: np.ndarray, linked_p: np.ndarray) -> int:
+    """Merge the name-only edges (strongest first) after every other edge, each only when the
+    two *customers* it would join (not just its two units) hold no contradicting mobiles or birth
+    dates: a chain cannot bring a namesake's child (a birth date on another record of the unit's
+    customer) into an adult's customer on a name alone. Returns the edges refused."""
+    if not len(ia):
+        return 0
+    touched = np.unique(np.concatenate([ia, ib]))
+    roots = np.fromiter((uf.find(int(i)) for i in range(len(nodes))), dtype=np.int64, count=len(nodes))
+    wanted = np.isin(roots, roots[touched])
+    con.register("_no_units", {"unit": nodes[wanted], "root": roots[wanted]})
+    rows = con.execute("""
+        select u.root, list(distinct r.mob) filter (where r.mob is not null),
+               list(distinct r.birth) filter (where r.birth is not null)
+        from _no_units u join det d on d.unit = u.unit join recs r using (rid) group by u.root
+    """).fetchall()
+    con.unregister("_no_units")
+    attrs: dict[int, tuple[set, set]] = {int(r): (set(m or ()), set(b or ())) for r, m, b in rows}
+    refused = 0
+    for x, y, prob in zip(ia.tolist(), ib.tolist(), p.tolist()):
+        rx, ry = uf.find(x), uf.find(y)
+        if rx == ry:
+            continue
+        (mx, bx), (my, by) = attrs.get(rx, (set(), set())), attrs.get(ry, (set(), set()))
+        if (mx and my and not mx & my) or (bx and by and not bx & by) or not uf.union(x, y):
+            refused += 1
+            continue
+        attrs[uf.find(x)] = (mx | my, bx | by)
+        if prob > linked_p[x]:
+            linked_p[x] = prob
+        if prob > linked_p[y]:
+            linked_p[y] = prob
+    return refused
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -223,7 +265,7 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     """)
     con.execute("""
         create or replace temp table _attach as
-        select s.cluster, min(h.target) as target
+        select s.cluster, min(h.target) as target, 'mobile_exclusive' as rule
         from _stray_mob s join _holders h using (mob)
         where h.adults >= 1
         group by s.cluster
@@ -246,9 +288,10 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
         labels = components(len(nodes), np.fromiter((index[int(x)] for x in ga), np.int64, len(ga)),
                             np.fromiter((index[int(x)] for x in gb), np.int64, len(gb)))
         con.register("_grp", {"cluster": nodes, "target": nodes[labels]})
-        con.execute("insert into _attach select cluster, target from _grp where cluster <> target")
+        con.execute("insert into _attach select cluster, target, 'mobile_exclusive' from _grp where cluster <> target")
         grouped = int((nodes != nodes[labels]).sum())
         con.unregister("_grp")
+    by_policy = _attach_callers_by_policy(con) if cfg.caller_policy_links else 0
     # the evidence: the best scored pair between an attached customer and its target
     con.execute("""
         create or replace temp table _attach_p as
@@ -261,7 +304,7 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
             join clusters x on x.cluster = a.cluster join scored s on s.b = x.rid
             join clusters y on y.rid = s.a and y.cluster = a.target
         )
-        select a.cluster, a.target, max(p.probability) as p
+        select a.cluster, a.target, a.rule, max(p.probability) as p
         from _attach a left join pairs p using (cluster)
         group by all
     """)
@@ -272,10 +315,11 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     # the attached records, and a target that was a lone record, are customers by this rule
     con.execute("""
         create or replace temp table clusters as
-        with target_p as (select target, max(p) as p from _attach_p group by 1)
+        with target_p as (select target, max(p) as p, min(rule) as rule from _attach_p group by 1)
         select c.rid, coalesce(a.target, c.cluster) as cluster,
-               case when a.target is not null or (t.target is not null and c.match_rule in ('singleton', 'unresolvable'))
-                    then 'mobile_exclusive' else c.match_rule end as match_rule,
+               case when a.target is not null then a.rule
+                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.rule
+                    else c.match_rule end as match_rule,
                case when a.target is not null then a.p
                     when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.p
                     else c.match_probability end as match_probability
@@ -286,7 +330,65 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     for t in ("_cl", "_cinfo", "_holders", "_stray_mob", "_attach", "_attach_p"):
         con.execute(f"drop table {t}")
     return {"attached_clusters": int(attached[0]) - grouped, "attached_records": int(attached[1]),
-            "grouped_clusters": grouped}
+            "grouped_clusters": grouped, "attached_by_policy": by_policy}
+
+
+def _attach_callers_by_policy(con: duckdb.DuckDBPyConnection) -> int:
+    """The policy a nameless caller calls about, where the mobile could not decide (`_attach`
+    rows with rule `caller_policy`; see `attach_by_exclusive_mobile`).
+
+    A nameless customer (after the mobile pass and its grouping) whose calls all name policies
+    held by one and the same named adult person joins that holder when nothing about the
+    numbers speaks against it: the holder holds no mobile at all and no named customer holds
+    the caller's number. On a family phone (the number the holder and another named adult
+    hold) the policy does not break the tie: a spouse calls about the partner's policy from it
+    (one such attachment in seven was the spouse at 1M records). A caller whose number another
+    named customer holds is that customer or nobody, and a caller without a mobile stays apart
+    (unresolvable: a policy number alone is no identity). Returns the customers attached."""
+    con.execute("""
+        create or replace temp table _policy_attach as
+        with grp as (
+            select s.cluster, coalesce(a.target, s.cluster) as g
+            from (select cluster from _cinfo where not named and person and not never) s
+            left join _attach a using (cluster)
+            where a.target is null or a.target in (select cluster from _cinfo where not named)
+        ),
+        calls as (
+            select distinct g.g, r.pol from grp g join _cl c using (cluster) join recs r using (rid)
+            where r.source_system = 'call_center' and r.pol is not null
+        ),
+        policy_holder as (
+            select r.pol, min(c.cluster) as target, count(distinct c.cluster) as k
+            from _cl c join recs r using (rid)
+            where r.source_system = 'policy_admin' and r.prole = 'holder' and r.party_type = 'person'
+            group by r.pol
+        ),
+        cand as (
+            select cl.g, min(ph.target) as target
+            from calls cl left join policy_holder ph using (pol)
+            group by cl.g
+            having count(distinct ph.target) = 1 and count(ph.target) = count(*) and max(ph.k) = 1
+        ),
+        gmob as (select distinct g.g, c.mob from grp g join _cl c using (cluster) where c.mob is not null),
+        tmob as (select distinct cluster, mob from _cl where mob is not null)
+        select c.g, c.target
+        from cand c join _cinfo t on t.cluster = c.target
+        where t.named and not t.minor and t.person
+          and c.g in (select g from gmob)
+          and c.target not in (select cluster from tmob)
+          and not exists (select 1 from gmob m join _holders h using (mob) where m.g = c.g and h.named > 0)
+    """)
+    n = con.execute("select count(*) from _policy_attach").fetchall()[0][0]
+    con.execute("""
+        create or replace temp table _attach as
+        select a.cluster, coalesce(p.target, a.target) as target,
+               case when p.target is null then a.rule else 'caller_policy' end as rule
+        from _attach a left join _policy_attach p on p.g = a.target
+        union all
+        select g, target, 'caller_policy' from _policy_attach
+    """)
+    con.execute("drop table _policy_attach")
+    return int(n)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, previous: str | None = None) -> Resolution:

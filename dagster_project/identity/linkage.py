@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .config import LinkageConfig
+from .rules import chars_apart
 
 COMPARISONS = ("name", "birth", "gender", "mobile", "policy", "agent")
 # the comparisons whose interactions independence gets most wrong (first back-off of a rare pattern)
@@ -77,7 +78,7 @@ def comparison_levels_sql(pairs: str, common_name_holders: int) -> str:
                     end
                 when x.nick or y.nick then 'null'
                 when x.nkey = y.nkey then 'pinyin'
-                when x.surname = y.surname and length(x.nm) = length(y.nm) and levenshtein(x.nm, y.nm) = 1 then 'typo'
+                when x.surname = y.surname and length(x.nm) = length(y.nm) and {chars_apart('x.nm', 'y.nm')} = 1 then 'typo'
                 when x.surname = y.surname then 'surname'
                 else 'different'
             end as name,

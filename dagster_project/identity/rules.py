@@ -43,12 +43,19 @@ def names_agree(a: str, b: str) -> str:
             f"or ({a}.nkey = {b}.nkey and length({a}.nkey) >= 4)))")
 
 
+def chars_apart(a: str, b: str) -> str:
+    """SQL: in how many character positions two equally long strings differ. DuckDB's
+    levenshtein / hamming count UTF-8 *bytes*: two Chinese names one character apart are
+    usually two or three apart there, so names are compared character by character."""
+    return f"len(list_filter(range(1, length({a}) + 1), lambda i: substr({a}, i, 1) <> substr({b}, i, 1)))"
+
+
 def names_compatible(a: str, b: str) -> str:
     """SQL: nothing in the names says these are two people (either missing, a nickname, the same
     name or pinyin, or one character off with the same surname)."""
     return (f"({a}.nm is null or {b}.nm is null or {a}.nick or {b}.nick or {a}.nm = {b}.nm "
             f"or {a}.nkey = {b}.nkey "
-            f"or ({a}.surname = {b}.surname and length({a}.nm) = length({b}.nm) and levenshtein({a}.nm, {b}.nm) <= 1))")
+            f"or ({a}.surname = {b}.surname and length({a}.nm) = length({b}.nm) and {chars_apart(a + '.nm', b + '.nm')} <= 1))")
 
 
 def surnames_compatible(a: str, b: str) -> str:

@@ -19,7 +19,7 @@ from dagster_project.identity.clustering import ConstrainedUnionFind, components
 from dagster_project.identity.config import MatchingConfigError, load_config, parse_config
 from dagster_project.identity.engine import resolve
 from dagster_project.identity.records import RECORD_COLUMNS
-from dagster_project.identity.rules import RIC_CHECK, RIC_WEIGHTS, id_typo_candidates_sql
+from dagster_project.identity.rules import RIC_CHECK, RIC_WEIGHTS, chars_apart, id_typo_candidates_sql
 
 import yaml
 
@@ -292,6 +292,29 @@ def test_a_mobile_one_customer_holds_identifies_a_nameless_record():
     assert ids_off["UA"] != ids_off["A1:holder"]
 
 
+def test_a_nameless_caller_joins_the_holder_of_the_policy_it_calls_about_when_no_number_disagrees():
+    """A holder with no number known takes a nameless caller asking about the holder's policy
+    from a number no named customer holds. On a family phone the policy does not break the tie
+    (a spouse calls about the partner's policy); a caller on another named customer's number (a
+    relative asking about the policy) is that customer."""
+    family, fresh, neighbour = "13700002222", "13700005555", "13700006666"
+    rows = background() + [
+        rec("policy_admin", "B1:holder", name="吴刚", pinyin="WU GANG", id_no=ric("11010119750303123"), mobile=family,
+            policy="B1"),
+        rec("bank_core", "B2", name="郑丽", pinyin="ZHENG LI", id_no=ric("11010119780404124"), mobile=family),
+        rec("call_center", "TB", mobile=family, policy="B1"),
+        rec("policy_admin", "D1:holder", name="冯军", pinyin="FENG JUN", id_no=ric("11010119700101123"), policy="D1"),
+        rec("call_center", "TD", mobile=fresh, policy="D1"),
+        rec("bank_core", "E1", name="褚红", pinyin="CHU HONG", id_no=ric("11010119720707124"), mobile=neighbour),
+        rec("call_center", "TE", mobile=neighbour, policy="D1"),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert ids["TB"] not in (ids["B1:holder"], ids["B2"]) and ids["B2"] != ids["B1:holder"]
+    assert same(ids, "D1:holder", "TD") and rules["TD"] == "caller_policy"
+    assert same(ids, "TE", "E1") and ids["TE"] != ids["D1:holder"]  # the number's holder, by the mobile
+
+
 def test_a_rare_name_alone_links_only_without_a_contradiction():
     """Two records that agree on a rare name and nothing else link, unless their mobiles (or
     birth dates) disagree: then they are namesakes as far as the data can tell."""
@@ -306,6 +329,48 @@ def test_a_rare_name_alone_links_only_without_a_contradiction():
     ids = run(rows)
     assert same(ids, "N1:holder", "LN1")
     assert ids["LN2"] != ids["N2:holder"]
+
+
+def test_names_are_compared_by_character_not_by_byte():
+    """DuckDB's levenshtein counts UTF-8 bytes: 张平玲 / 张平炜 are 2 apart there, 1 character here."""
+    con = duckdb.connect()
+    got = con.execute(f"""select {chars_apart("'张平玲'", "'张平炜'")}, {chars_apart("'张平玲'", "'张平玲'")},
+                                 {chars_apart("'张平玲'", "'李思炜'")}""").fetchall()[0]
+    assert got == (1, 0, 3)
+
+
+def test_a_rare_name_many_records_carry_is_still_a_rare_name():
+    """The name block counts parties, not records: a known person's seven records of a rare name
+    do not make it common, so a lead known by that name alone still finds them."""
+    idn = ric("31010119880808123")
+    rows = background() + [
+        rec("policy_admin", f"M{i}:holder", name="欧阳明轩", pinyin="OUYANG MINGXUAN", id_no=idn, policy=f"M{i}")
+        for i in range(7)
+    ] + [rec("agent_crm", "LM1", name="欧阳明轩", pinyin="OUYANG MINGXUAN", agent="A1")]
+    ids = run(rows)
+    assert same(ids, "M0:holder", "M6:holder", "LM1")
+
+
+def test_a_name_alone_never_chains_a_child_into_a_namesake_adult():
+    """A name-only link is judged between the two customers it would join: an insured child
+    (born 2022 on its underwriting case) does not join an adult namesake through its own
+    insured record, which carries no birth date."""
+    # insured lives underwritten on their policy: the labelled pairs that teach the policy link
+    insured = [r for i in range(12) for r in (
+        rec("policy_admin", f"P{i}:insured", name=f"孙丽{i}", pinyin=f"SUN LI{i}", id_no=ric(f"4401012015060{i % 9 + 1}{i:03d}"),
+            policy=f"P{i}", role="insured", relation="child"),
+        rec("underwriting", f"UP{i}", name=f"孙丽{i}", pinyin=f"SUN LI{i}", id_no=ric(f"4401012015060{i % 9 + 1}{i:03d}"),
+            policy=f"P{i}"))]
+    rows = background() + insured + [
+        rec("policy_admin", "A1:holder", name="欧阳明轩", pinyin="OUYANG MINGXUAN", id_no=ric("31010119850505123"),
+            mobile="13600001234", policy="A1"),
+        rec("policy_admin", "C1:insured", name="欧阳明轩", pinyin="OUYANG MINGXUAN", policy="C1", role="insured",
+            relation="child"),
+        rec("underwriting", "UC1", name="欧阳明轩", pinyin="OUYANG MINGXUAN", birth=date(2022, 10, 18), policy="C1"),
+    ]
+    ids = run(rows)
+    assert same(ids, "C1:insured", "UC1")
+    assert ids["C1:insured"] != ids["A1:holder"]
 
 
 # --------------------------------------------------------------------------------- guards
