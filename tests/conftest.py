@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# A pytest-xdist worker runs with a bare __main__ (no __spec__, no __file__). pyspark.sql.connect,
+# which Great Expectations imports, takes that for a doctest run and calls sys.exit(0) on import
+# when the Spark Connect client's packages are missing: every GX check in the worker would die
+# with SystemExit. Python sets sys.ps1 in an interactive session, which that test reads as "not a
+# doctest run"; nothing else in the stack reads it (a worker process only).
+_main = sys.modules.get("__main__")
+if (os.environ.get("PYTEST_XDIST_WORKER") and _main is not None and getattr(_main, "__spec__", None) is None
+        and not hasattr(_main, "__file__") and not hasattr(sys, "ps1")):
+    sys.ps1 = ">>> "
 
 BUILD_PERSONS = 1500
 BUILD_DAYS = 6
@@ -84,15 +95,19 @@ def built_platform(tmp_path_factory) -> BuiltPlatform:
     return BuiltPlatform(**{**built.__dict__, "summary": summary})
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (it suffixes node ids with the group)
 def pytest_collection_modifyitems(config, items):
     """Group tests for `pytest -n 2 --dist loadgroup` (what `bootstrap test` runs).
 
     Every test that uses the session's `built_platform` goes to one worker, so the platform is
     built once; every other test stays with its module, so a module-scoped fixture (a simulated
     warehouse, the Spark parity build) is built once too. Groups are whole units of work that
-    the two workers share out; without xdist the marks are inert.
+    the two workers share out (a test that already carries a group keeps it: test_churn puts each
+    seed's warehouse in its own); without xdist the marks are inert.
     """
     for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue  # the test names its own group (a module's fixture split by parameter)
         fixtures = getattr(item, "fixturenames", ())
         group = "platform" if "built_platform" in fixtures else item.module.__name__
         item.add_marker(pytest.mark.xdist_group(group))

@@ -32,19 +32,22 @@ START = date(2025, 10, 1)  # the simulator's default first business date
 LEAK_AS_OF = (START - timedelta(days=40), START)  # back-history (initial load) and the first business date
 
 
+# One warehouse per seed, each its own xdist group: the two builds (minutes each) run on two workers.
+SEED_PARAMS = [pytest.param(s, id=f"seed{s}", marks=pytest.mark.xdist_group(f"churn_seed{s}")) for s in SEEDS]
+
+
 @pytest.fixture(scope="module")
-def churn_builds(tmp_path_factory) -> dict[int, tuple[ChurnWarehouse, dict]]:
-    out = {}
-    for seed in SEEDS:
-        wh = ChurnWarehouse(tmp_path_factory.mktemp(f"churn_seed{seed}"))
-        wh.build(persons=PERSONS, days=DAYS, seed=seed, extra_as_of=tuple(d.isoformat() for d in LEAK_AS_OF))
-        out[seed] = (wh, wh.train_and_score())
-    return out
+def churn_build(request, tmp_path_factory) -> tuple[ChurnWarehouse, dict]:
+    """The seed's warehouse, built, trained and scored (tests ask for a seed by indirect parametrisation)."""
+    seed = request.param
+    wh = ChurnWarehouse(tmp_path_factory.mktemp(f"churn_seed{seed}"))
+    wh.build(persons=PERSONS, days=DAYS, seed=seed, extra_as_of=tuple(d.isoformat() for d in LEAK_AS_OF))
+    return wh, wh.train_and_score()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_model_on_a_later_period_it_never_trained_on(churn_builds, seed):
-    wh, meta = churn_builds[seed]
+@pytest.mark.parametrize("churn_build", SEED_PARAMS, indirect=True)
+def test_model_on_a_later_period_it_never_trained_on(churn_build):
+    wh, meta = churn_build
     model = wh.model()
     cmp = evaluate_against_truth(wh.path, wh.truth, model)
     figures = cmp.as_dict()
@@ -64,8 +67,9 @@ def test_model_on_a_later_period_it_never_trained_on(churn_builds, seed):
     assert model.evaluation["customer_none_left_roc_auc"] >= 0.75
 
 
-def test_scores_runs_and_actions_are_written(churn_builds):
-    wh, meta = churn_builds[SEEDS[0]]
+@pytest.mark.parametrize("churn_build", SEED_PARAMS[:1], indirect=True)
+def test_scores_runs_and_actions_are_written(churn_build):
+    wh, meta = churn_build
     cfg = load_churn_config()
     with duckdb.connect(str(wh.path), read_only=True) as con:
         runs = con.execute("select model_version, promoted, roc_auc, feature_importances from marts.churn_model_runs").fetchall()
@@ -95,13 +99,14 @@ def test_scores_runs_and_actions_are_written(churn_builds):
     assert set(actions.loc[actions["action"] == "retention_call", "customer_id"]) <= at_risk
 
 
-def test_scoring_again_replaces_the_date_and_a_restricted_customer_gets_no_action(churn_builds):
+@pytest.mark.parametrize("churn_build", SEED_PARAMS[:1], indirect=True)
+def test_scoring_again_replaces_the_date_and_a_restricted_customer_gets_no_action(churn_build):
     import dagster as dg
 
     from dagster_project.resources import Warehouse
     from dagster_project.scoring.assets import churn_scores
 
-    wh, _ = churn_builds[SEEDS[0]]
+    wh, _ = churn_build
     with duckdb.connect(str(wh.path)) as con:
         before = con.execute("select count(*), sum(probability) from marts.churn_scores").fetchall()[0]
         target = con.execute("select customer_id from marts.retention_actions order by customer_id limit 1").fetchall()[0][0]
@@ -213,9 +218,10 @@ def _perturb_lake(lake: Path, as_of: date, cutoff: datetime, rng: np.random.Gene
     return counts
 
 
+@pytest.mark.parametrize("churn_build", SEED_PARAMS[:1], indirect=True)
 @pytest.mark.parametrize("as_of", LEAK_AS_OF, ids=["back_history", "first_business_date"])
-def test_features_ignore_data_after_the_as_of_date(churn_builds, tmp_path, as_of):
-    wh, _ = churn_builds[SEEDS[0]]
+def test_features_ignore_data_after_the_as_of_date(churn_build, tmp_path, as_of):
+    wh, _ = churn_build
     cfg = load_churn_config()
     with duckdb.connect(str(wh.path), read_only=True) as con:
         before = con.execute("select * from marts.churn_features where as_of = ? order by policy_no", [as_of]).df()
