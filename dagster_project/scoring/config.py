@@ -79,6 +79,7 @@ class ChurnConfig:
     retrain_every_days: int
     seed: int
     lightgbm: dict[str, Any]
+    refit_with_calibration: bool
     alert_probability: float
     risk_bands: tuple[RiskBand, ...]
     reasons: dict[str, str]
@@ -205,6 +206,7 @@ def parse_churn_config(doc: Any, path: Path = CONFIG_PATH, model_features: list[
             r.problems.append(f"model.lightgbm.{key}: missing")
     if lgb.get("objective", "binary") != "binary":
         r.problems.append(f"model.lightgbm.objective: {lgb.get('objective')!r} must be binary")
+    refit = r.get("model.refit_with_calibration", bool)
     alert = r.get("model.alert_probability", float, minimum=0.0, maximum=1.0)
 
     bands_doc = r.get("risk_bands", list) or []
@@ -292,7 +294,8 @@ def parse_churn_config(doc: Any, path: Path = CONFIG_PATH, model_features: list[
         history_days=history, late_payment_days=late, windows_days=windows, half_life_days=half,
         decay_window_days=decay_window, dormant_days=dormant, evaluation_days=evaluation,
         calibration_days=calibration, purge_gap_days=gap, min_positive_labels=min_pos, min_promote_roc_auc=min_auc,
-        retrain_every_days=retrain, seed=seed, lightgbm=dict(lgb), alert_probability=alert,
+        retrain_every_days=retrain, seed=seed, lightgbm=dict(lgb), refit_with_calibration=bool(refit),
+        alert_probability=alert,
         risk_bands=tuple(bands), reasons={k: str(v) for k, v in reasons.items()}, at_risk_bands=at_risk,
         contact_cap_per_month=cap, action_rules=tuple(rules), owners={k: owners[k] for k in SERVICE_TIERS},
         raw=doc,

@@ -53,6 +53,7 @@ MODEL_FEATURES: tuple[Feature, ...] = (
     _f("missed_payments_365d", "payments", "missed instalments due in the last 365 days"),
     _f("missed_payments_decayed", "payments", "missed instalments weighted by time decay (half-life payments)"),
     _f("days_since_missed_payment", "payments", "days since the due date of the latest missed instalment"),
+    _f("days_since_unpaid_due", "payments", "days since the due date of the latest instalment due and not known to be paid (also within late_payment_days; null when all are paid)"),
     # service contacts (call_center tickets)
     _f("surrender_requested_days_ago", "tickets", "days since a surrender request about this policy (within 120 days)"),
     _f("customer_surrender_requests_90d", "tickets", "surrender requests of the customer in 90 days"),

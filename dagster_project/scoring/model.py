@@ -7,12 +7,14 @@ Training rows are (policy, as-of date) pairs of marts.churn_features whose label
     train  <  calibration  <  (purge gap of horizon_days)  <  evaluation (the latest label-complete dates)
 
 The booster is fitted on `train` (early stopping on `calibration`), Platt scaling on the
-calibration block turns its scores into probabilities, and every figure is measured on the
-evaluation block: ROC-AUC and PR-AUC (policy label), precision and recall in the top decile,
-the share of early-warning churn events (45..90 days ahead) held by the top 20% of
-policyholders, the median lead time between the first alert and the event, Brier score, the
-customer-level AUC of both customer labels, and feature importances (total gain). The model
-that is evaluated is the model that scores: nothing is refitted afterwards.
+calibration block turns its scores into probabilities; with `model.refit_with_calibration` the
+booster is then refitted on `train` + `calibration` with the rounds found (same Platt scaling).
+Every figure is measured on the evaluation block, which neither fit touches: ROC-AUC and PR-AUC
+(policy label), precision and recall in the top decile, the share of early-warning churn events
+(45..90 days ahead) held by the top 20% of policyholders, the median lead time between the
+first alert and the event, Brier score, the customer-level AUC of both customer labels, and
+feature importances (total gain). The model that is evaluated is the model that scores: nothing
+is refitted after the evaluation.
 """
 
 from __future__ import annotations
@@ -161,6 +163,7 @@ def model_version(cfg: ChurnConfig, frame: pd.DataFrame, trained_at: datetime) -
     h = hashlib.sha256()
     h.update(json.dumps(cfg.dbt_settings(), sort_keys=True).encode())
     h.update(json.dumps(cfg.lightgbm, sort_keys=True).encode())
+    h.update(f"refit_with_calibration={cfg.refit_with_calibration}".encode())
     h.update(",".join(FEATURE_NAMES).encode())
     h.update(str(len(frame)).encode())
     h.update(str(int(frame["churned"].sum())).encode())
@@ -191,21 +194,35 @@ def train_model(frame: pd.DataFrame, cfg: ChurnConfig, *, now: datetime | None =
     dcal = lgb.Dataset(ca[list(FEATURE_NAMES)].to_numpy(dtype=float), label=ca["churned"].to_numpy(), reference=dtrain)
     booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dcal], valid_names=["calibration"],
                         callbacks=[lgb.early_stopping(stop, verbose=False)])
+    best = int(booster.best_iteration or rounds)
+    cal_raw = booster.predict(ca[list(FEATURE_NAMES)].to_numpy(dtype=float), raw_score=True)
+    platt = Platt.fit(cal_raw, ca["churned"].to_numpy())
     booster.free_dataset()
+    if cfg.refit_with_calibration:
+        # the calibration block holds the latest fit dates (the nearest to the dates scored): refit on
+        # train + calibration with the early-stopped number of rounds; the Platt scaling stays the one
+        # fitted out of sample on the calibration block (the refit booster has seen it)
+        fit = pd.concat([tr, ca])
+        dfit = lgb.Dataset(fit[list(FEATURE_NAMES)].to_numpy(dtype=float), label=fit["churned"].to_numpy(),
+                           feature_name=list(FEATURE_NAMES))
+        booster = lgb.train(params, dfit, num_boost_round=best)
+        booster.free_dataset()
     model = ChurnModel(
         version="", booster=booster, platt=Platt(), features=list(FEATURE_NAMES), trained_at="", split=split.describe(),
         evaluation={}, importances={}, params={**params, "num_boost_round": rounds, "early_stopping_rounds": stop,
-                                                "best_iteration": int(booster.best_iteration or rounds)},
-        training_rows=len(tr),
+                                                "best_iteration": best,
+                                                "refit_with_calibration": cfg.refit_with_calibration},
+        training_rows=len(tr) + (len(ca) if cfg.refit_with_calibration else 0),
     )
-    model.platt = Platt.fit(model.raw_scores(ca), ca["churned"].to_numpy())
+    model.platt = platt
     gains = booster.feature_importance(importance_type="gain")
     total = float(gains.sum()) or 1.0
     model.importances = {f: round(float(g) / total, 5) for f, g in sorted(zip(FEATURE_NAMES, gains), key=lambda x: -x[1])}
     ev = ev.copy()
     ev["probability"] = model.predict(ev)
     model.evaluation = evaluate(ev, cfg)
-    model.evaluation["calibration_brier"] = M.brier(ca["churned"], model.predict(ca))
+    # out of sample: the early-stopped booster's scores (a refit booster has seen the calibration block)
+    model.evaluation["calibration_brier"] = M.brier(ca["churned"], platt(cal_raw))
     trained = now or datetime.now(timezone.utc)
     model.trained_at = trained.isoformat(timespec="seconds")
     model.version = model_version(cfg, frame, trained)

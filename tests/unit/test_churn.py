@@ -116,6 +116,8 @@ def test_shipped_settings_load_and_the_generated_macro_is_current():
     (lambda d: d["actions"].update(contact_cap_per_month="three"), "actions.contact_cap_per_month: 'three' is not a int"),
     (lambda d: d["actions"]["owners"].update(gold="butler"), "actions.owners.gold"),
     (lambda d: d["as_of"].update(knowledge_cutoff_time="6.30"), "not HH:MM"),
+    (lambda d: d["model"].update(refit_with_calibration="yes"), "model.refit_with_calibration: 'yes' is not a bool"),
+    (lambda d: d["model"].pop("refit_with_calibration"), "model.refit_with_calibration: missing"),
 ])
 def test_bad_settings_are_rejected_naming_the_key_and_rule(mutate, message):
     doc = copy.deepcopy(_doc())

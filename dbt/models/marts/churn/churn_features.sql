@@ -55,7 +55,8 @@ payment_flags as (
                   and not (paid_at_known is not null
                            and cast(paid_at_known as date) <= {{ dbt.dateadd('day', late, 'due_date') }})
              then 1 else 0 end as missed,
-        case when age_days >= {{ late }} and paid_at_known is null then 1 else 0 end as unpaid
+        case when age_days >= {{ late }} and paid_at_known is null then 1 else 0 end as unpaid,
+        case when paid_at_known is null then 1 else 0 end as not_paid_yet
     from payments
 ),
 
@@ -68,7 +69,8 @@ payment_features as (
         sum(case when missed = 1 and age_days < {{ w['long'] }} then 1 else 0 end) as missed_payments_365d,
         sum(case when missed = 1 and age_days < {{ decay_window }}
                  then {{ churn_decay('age_days', hl['payments']) }} else 0 end) as missed_payments_decayed,
-        min(case when missed = 1 then age_days end) as days_since_missed_payment
+        min(case when missed = 1 then age_days end) as days_since_missed_payment,
+        min(case when not_paid_yet = 1 then age_days end) as days_since_unpaid_due
     from payment_flags
     group by policy_no, as_of
 ),
@@ -338,6 +340,7 @@ select
     cast(coalesce(pf.missed_payments_365d, 0) as double) as missed_payments_365d,
     cast(coalesce(pf.missed_payments_decayed, 0) as double) as missed_payments_decayed,
     cast(pf.days_since_missed_payment as double) as days_since_missed_payment,
+    cast(pf.days_since_unpaid_due as double) as days_since_unpaid_due,
     cast(sr.surrender_requested_days_ago as double) as surrender_requested_days_ago,
     {%- set ticket_cols = ['customer_surrender_requests_90d', 'complaints_30d', 'complaints_90d', 'complaints_decayed', 'service_tickets_90d'] %}
     {%- for c in ticket_cols %}
