@@ -64,9 +64,9 @@ def main(argv: list[str]) -> int:
     if what == "test":
         os.chdir(ROOT)
         args = argv[1:]
-        if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
-            # Two workers share out the test groups (tests/conftest.py): the session platform
-            # build and each module's fixture are built once, on one worker.
+        if not any(a.startswith(("-n", "--numprocesses")) for a in args):
+            # One xdist worker per core (at most 4) shares out the test groups (tests/conftest.py):
+            # the session platform and each module's fixture are built once, on one worker.
             workers = max(1, min(os.cpu_count() or 1, 4))
             args = ["-n", str(workers), "--dist", "loadgroup", "--durations=12", *args]
         os.execve(BIN / "python", [str(BIN / "python"), "-m", "pytest", *args], env)
