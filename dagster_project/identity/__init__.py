@@ -14,6 +14,8 @@ One module per concern, in pipeline order:
 - `clustering.py` + `engine.py`: constrained clustering (valid IDs never merge, conflicts and
   ambiguities stay apart), then a nameless record joins the one named customer holding its
   mobile; the whole run on one DuckDB connection;
+- `name_evidence.py`: a customer without a valid ID joins the one customer holding its name with
+  the same agent, or its name at all (counted over the resolved customers);
 - `stable_ids.py`: customer ids that survive daily runs and reproduce on a rebuild;
 - `evaluate.py`: scoring against a simulator's truth (tests and benchmarks only).
 """

@@ -46,6 +46,8 @@ class LinkageConfig:
     mobile_exclusive_max_records: int
     mobile_exclusive_never_roles: tuple[str, ...]
     caller_policy_links: bool
+    name_agent_links: bool
+    name_exclusive_links: bool
     minor_age_years: int
     ambiguity_margin_bits: float
     conflict_weight_bits: float

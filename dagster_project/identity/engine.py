@@ -7,7 +7,8 @@
 Steps (each its own module): records (matching columns) -> rules (deterministic units) ->
 blocking (candidate and training pairs) -> linkage (Fellegi-Sunter, trained on ID-labelled
 pairs) -> clustering (below) -> the mobile over the resolved customers
-(`attach_by_exclusive_mobile`) -> stable_ids. Everything heavy runs in DuckDB; Python walks
+(`attach_by_exclusive_mobile`), the name likewise (name_evidence.py: with the agent before the
+mobile pass, alone after it) -> stable_ids. Everything heavy runs in DuckDB; Python walks
 only the candidate edges between units.
 
 Clustering of units (the deterministic groups): the edges are unit pairs whose best record
@@ -32,6 +33,7 @@ from .blocking import candidate_pairs, prepare_matching_view, training_pairs
 from .clustering import ConstrainedUnionFind, components
 from .config import LinkageConfig, MatchingConfig
 from .linkage import FSModel, score_pairs, train_model
+from .name_evidence import attach_by_exclusive_key
 from .records import prepare_records
 from .rules import deterministic_units
 from .stable_ids import assign_customer_ids
@@ -42,10 +44,11 @@ from .stable_ids import assign_customer_ids
 # A caller is not always the person the policy names (a relative may call), so a shared policy
 # with a caller is no evidence of who the caller is. Nor is a name one character off: within a
 # family it is the rule (a generation character shared by siblings, 陶龙 / 陶斌), so a pair with
-# a `typo` name needs more than the mobile too.
+# a `typo` name needs more than the mobile too - the same agent code will do (a lead the agent
+# typed with one character off, on the customer's number).
 MORE_THAN_A_MOBILE = ("(s.name in ('exact', 'exact_shared', 'exact_common', 'pinyin') or s.birth = 'exact' "
                       "or (s.policy like 'pol:%' and s.policy not like '%caller%') "
-                      "or s.id_level in ('same_bad', 'one_off'))")
+                      "or s.id_level in ('same_bad', 'one_off') or (s.name = 'typo' and s.agent = 'same'))")
 
 
 @dataclass
@@ -418,7 +421,11 @@ def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, pr
     score_pairs(con, model, cfg.linkage)
     lap("scoring")
     counts["clustering"] = cluster_units(con, n, cfg.linkage)
+    if cfg.linkage.name_agent_links:
+        counts["clustering"].update(attach_by_exclusive_key(con, "name_agent", cfg.linkage.mobile_exclusive_never_roles))
     counts["clustering"].update(attach_by_exclusive_mobile(con, cfg.linkage))
+    if cfg.linkage.name_exclusive_links:
+        counts["clustering"].update(attach_by_exclusive_key(con, "name_exclusive", cfg.linkage.mobile_exclusive_never_roles))
     lap("clustering")
     counts["ids"] = assign_customer_ids(con, previous)
     con.execute("""

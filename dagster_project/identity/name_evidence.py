@@ -1,0 +1,138 @@
+"""A name as evidence once the customers are known: passes over `clusters` after clustering.
+
+A pairwise score cannot tell how many *customers* carry a name; once the customers are known it
+can be counted, like the mobile in `engine.attach_by_exclusive_mobile`. Two passes, each
+attaching a *weak* customer (a person customer without a valid ID or document number: a lead,
+a WeCom contact, an insured or caller known by a name) to the one other customer that holds its
+key, when exactly one does:
+
+- `name_agent` (before the mobile pass): the key is (simplified name, agent code). An agent's
+  WeCom contact whose nickname is the customer's real name, or a second lead the agent opened
+  for the customer, names the agent of one of the customer's policies; a namesake who is also
+  that agent's customer is rare and, when there is one, the key is held twice and links
+  nothing. The weak side may be a WeCom nickname (a nickname that *is* the name of the agent's
+  customer); the holding side must be a real name.
+- `name_exclusive` (after the mobile pass): the key is the simplified name alone, both sides
+  real names. A name one customer holds in the whole warehouse is that customer's, as far as
+  the data can tell; a name two customers hold links nothing.
+
+Either pass refuses an attachment whose two customers hold mobiles, or birth dates, none of
+which agree (a namesake with another phone number, a namesake's child), and never touches an
+enterprise, nor a privacy request (`mobile_exclusive_never_roles`: a wrong match would export
+or erase someone else's data). Weak customers holding each other's key (two leads of one prospect) become one; a
+component of attachments holds at most one anchored customer, because a weak customer attaches
+to one customer only and an anchored one attaches to none.
+
+The attached records take the rule's name as `match_rule` and, as `match_probability`, the best
+scored pair between them and their new customer (null when no pair was scored: the evidence is
+the key's exclusivity, not a pair score).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from .clustering import components
+
+# The key each pass reads off a record, and which records may hold it for a weak customer to join.
+PASSES = {
+    "name_agent": {
+        "key": "case when nm is not null and agent is not null then nm || '|' || agent end",
+        "holds": "not nick",
+    },
+    "name_exclusive": {
+        "key": "case when nm is not null and not nick then nm end",
+        "holds": "not nick",
+    },
+}
+
+
+def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
+                            never_roles: tuple[str, ...] = ()) -> dict[str, int]:
+    """Run pass `rule` (a key of PASSES) over temp table `clusters`; returns the counts. A weak
+    customer holding a record of a role in `never_roles` (a privacy request) is never attached."""
+    spec = PASSES[rule]
+    never = ", ".join("'" + r.replace("'", "''") + "'" for r in never_roles) or "null"
+    con.execute(f"""
+        create or replace temp table _nk as
+        select c.cluster, r.rid, r.anchor, r.party_type, r.mob, r.birth, r.prole,
+               {spec['key']} as k, {spec['holds']} as holds
+        from clusters c join recs r using (rid)
+    """)
+    con.execute(f"""
+        create or replace temp table _nk_info as
+        select cluster, bool_or(anchor is not null) as anchored, bool_and(party_type = 'person') as person,
+               coalesce(bool_or(prole in ({never})), false) as never,
+               list(distinct mob) filter (where mob is not null) as mobs,
+               list(distinct birth) filter (where birth is not null) as births
+        from _nk group by cluster
+    """)
+    edges = con.execute("""
+        with keys as (select distinct cluster, k, holds from _nk where k is not null),
+        weak as (select cluster from _nk_info where not anchored and person and not never),
+        cand as (
+            select w.cluster as w, h.cluster as t
+            from keys w join weak using (cluster)
+            join keys h on h.k = w.k and h.cluster <> w.cluster and h.holds
+        ),
+        one as (select w, min(t) as t from cand group by w having count(distinct t) = 1)
+        select one.w, one.t
+        from one join _nk_info a on a.cluster = one.w join _nk_info b on b.cluster = one.t
+        where b.person
+          and (len(coalesce(a.mobs, [])) = 0 or len(coalesce(b.mobs, [])) = 0 or list_has_any(a.mobs, b.mobs))
+          and (len(coalesce(a.births, [])) = 0 or len(coalesce(b.births, [])) = 0
+               or list_has_any(a.births, b.births))
+        order by one.w
+    """).fetchnumpy()
+    w, t = np.asarray(edges["w"], dtype=np.int64), np.asarray(edges["t"], dtype=np.int64)
+    attached_records = 0
+    if len(w):
+        nodes = np.unique(np.concatenate([w, t]))
+        labels = components(len(nodes), np.searchsorted(nodes, w), np.searchsorted(nodes, t))
+        anchored = {int(c) for (c,) in con.execute(
+            "select cluster from _nk_info where anchored and cluster in (select unnest($1))", [nodes.tolist()]).fetchall()}
+        # each component becomes its anchored customer when it has one (at most one: see module
+        # doc), else its smallest cluster
+        target = nodes[labels].copy()
+        for i, node in enumerate(nodes.tolist()):
+            if node in anchored:
+                target[labels == labels[i]] = node
+        moved = nodes != target
+        con.register("_nk_move", {"cluster": nodes[moved], "target": target[moved]})
+        con.execute("""
+            create or replace temp table _nk_p as
+            with pairs as (
+                select m.cluster, s.probability
+                from _nk_move m join clusters x on x.cluster = m.cluster join scored s on s.a = x.rid
+                join clusters y on y.rid = s.b and y.cluster = m.target
+                union all
+                select m.cluster, s.probability
+                from _nk_move m join clusters x on x.cluster = m.cluster join scored s on s.b = x.rid
+                join clusters y on y.rid = s.a and y.cluster = m.target
+            )
+            select m.cluster, m.target, max(p.probability) as p from _nk_move m left join pairs p using (cluster)
+            group by all
+        """)
+        con.unregister("_nk_move")
+        attached_records = con.execute(
+            "select count(*) from clusters where cluster in (select cluster from _nk_p)").fetchall()[0][0]
+        con.execute(f"""
+            create or replace temp table clusters as
+            select c.rid, coalesce(m.target, c.cluster) as cluster,
+                   case when m.target is not null then '{rule}'
+                        when c.match_rule in ('singleton', 'unresolvable')
+                             and c.cluster in (select target from _nk_p) then '{rule}'
+                        else c.match_rule end as match_rule,
+                   case when m.target is not null then m.p
+                        when c.match_rule in ('singleton', 'unresolvable')
+                             and c.cluster in (select target from _nk_p) then
+                            (select max(p) from _nk_p where target = c.cluster)
+                        else c.match_probability end as match_probability
+            from clusters c left join _nk_p m using (cluster)
+        """)
+        con.execute("drop table _nk_p")
+    con.execute("drop table _nk")
+    con.execute("drop table _nk_info")
+    return {f"{rule}_attached_clusters": int(moved.sum()) if len(w) else 0,
+            f"{rule}_attached_records": int(attached_records)}
