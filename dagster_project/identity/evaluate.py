@@ -16,6 +16,13 @@ names the household measure reads). Records present in both `predicted` and `tru
 `resolvable_only=True` scores only the records the resolution marked resolvable. `report()`
 gives both, and the unresolvable share: the issue's figures are asserted over the resolvable
 records, the all-records figures are reported beside them.
+
+`oracle_floor(con, predicted, truth, records)`: the duplicate rate of an oracle that knows the
+truth and links, within each true person, every two resolvable records sharing an identifier
+value exactly (valid or mistyped ID, ID hash, valid mobile, name or pinyin key - a WeCom
+nickname included -, policy number, WeChat id or unionid). It makes no false link and uses
+nothing a resolver could not see in the two records, so what it leaves split is what the records
+alone cannot join without guessing: the measure the resolver's duplicate rate is read against.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import duckdb
+import numpy as np
+
+from .clustering import components
 
 
 @dataclass(frozen=True)
@@ -55,15 +65,18 @@ class Report:
     all_records: Score
     resolvable: Score
     unresolvable_share: float
+    oracle_floor: float
 
     def as_dict(self) -> dict:
         return {"all_records": self.all_records.as_dict(), "resolvable": self.resolvable.as_dict(),
-                "unresolvable_share": self.unresolvable_share}
+                "unresolvable_share": self.unresolvable_share, "oracle_floor": self.oracle_floor}
 
     def __str__(self) -> str:
         return (f"resolvable records: {self.resolvable}\n"
                 f"all records:        {self.all_records}\n"
-                f"unresolvable share: {self.unresolvable_share:.4f}")
+                f"unresolvable share: {self.unresolvable_share:.4f}\n"
+                f"oracle floor:       {self.oracle_floor:.4f} (duplicate rate of exact shared identifiers "
+                f"within each true person, resolvable records)")
 
 
 def score(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, records: str,
@@ -125,12 +138,65 @@ def score(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, records: s
 
 
 def report(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, records: str) -> Report:
-    """The issue's figures over the resolvable records, the same over all records, and the share
-    of records marked unresolvable."""
+    """The issue's figures over the resolvable records, the same over all records, the share
+    of records marked unresolvable and the oracle floor of the duplicate rate."""
     unresolvable = con.execute(f"""
         select count(*) filter (where not p.is_resolvable) / count(*)
         from {predicted} p semi join {truth} t using (source_system, source_record_id)
     """).fetchall()[0][0]
     return Report(all_records=score(con, predicted, truth, records),
                   resolvable=score(con, predicted, truth, records, resolvable_only=True),
-                  unresolvable_share=float(unresolvable or 0.0))
+                  unresolvable_share=float(unresolvable or 0.0),
+                  oracle_floor=oracle_floor(con, predicted, truth, records))
+
+
+# identifier values the oracle links on: (kind, SQL over int_person_records `r`)
+ORACLE_KEYS = (
+    ("id", "case when r.id_no_valid then r.id_no end"),
+    ("hash", "case when r.source_system = 'external_data' then lower(r.id_no_sha256) "
+             "when r.id_no_valid then lower(sha256(r.id_no)) end"),
+    ("bad_id", "case when r.id_no is not null and not coalesce(r.id_no_valid, false) "
+               "and not coalesce(r.id_no_is_junk, false) then r.id_no end"),
+    ("mobile", "case when r.mobile_valid and not coalesce(r.mobile_is_junk, false) then r.mobile end"),
+    ("name", "nullif(replace(upper(r.name_pinyin_key), ' ', ''), '')"),
+    ("policy", "r.policy_no"),
+    ("wechat", "coalesce(r.unionid, r.wechat_id)"),
+)
+
+
+def oracle_floor(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, records: str) -> float:
+    """The oracle's duplicate rate over the records `predicted` marks resolvable and `records`
+    holds (an xref read after an erasure purged some records still lists them until the next
+    run; module doc)."""
+    keys = " union all ".join(
+        f"select s.i, s.person_id, '{kind}:' || ({sql}) as k from _oracle s join {records} r "
+        f"using (source_system, source_record_id) where ({sql}) is not null"
+        for kind, sql in ORACLE_KEYS)
+    con.execute(f"""
+        create or replace temp table _oracle as
+        select cast(row_number() over (order by t.source_system, t.source_record_id) - 1 as bigint) as i,
+               t.source_system, t.source_record_id, t.person_id
+        from {predicted} p join {truth} t using (source_system, source_record_id)
+        semi join {records} r using (source_system, source_record_id)
+        where p.is_resolvable
+    """)
+    n = con.execute("select count(*) from _oracle").fetchall()[0][0]
+    if not n:
+        con.execute("drop table _oracle")
+        return 0.0
+    # every record sharing a value with others of its person links to the group's first record
+    edges = con.execute(f"""
+        with keyed as ({keys})
+        select i, min(i) over (partition by person_id, k) as j from keyed
+    """).fetchnumpy()
+    labels = components(int(n), np.asarray(edges["i"], dtype=np.int64), np.asarray(edges["j"], dtype=np.int64))
+    con.register("_oracle_label", {"i": np.arange(n, dtype=np.int64), "label": labels})
+    split = con.execute("""
+        select coalesce(sum(n), 0) from (
+            select o.person_id, count(*) as n, count(distinct l.label) as parts
+            from _oracle o join _oracle_label l using (i) group by o.person_id
+        ) where parts > 1
+    """).fetchall()[0][0]
+    con.unregister("_oracle_label")
+    con.execute("drop table _oracle")
+    return float(split) / n

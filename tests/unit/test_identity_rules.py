@@ -18,6 +18,7 @@ import pytest
 from dagster_project.identity.clustering import ConstrainedUnionFind, components
 from dagster_project.identity.config import MatchingConfig, MatchingConfigError, load_config, parse_config
 from dagster_project.identity.engine import resolve
+from dagster_project.identity.evaluate import oracle_floor
 from dagster_project.identity.records import RECORD_COLUMNS
 from dagster_project.identity.rules import RIC_CHECK, RIC_WEIGHTS, chars_apart, id_typo_candidates_sql
 
@@ -88,15 +89,20 @@ def background(n: int = 60) -> list[dict]:
     return rows
 
 
-def run(rows: list[dict], previous: list[dict] | None = None, cfg=CFG) -> dict[str, str]:
-    con = duckdb.connect()
+def records_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
+    """Table `name` with the int_person_records columns, from rec() rows."""
     types = {"name_is_nickname": pa.bool_(), "id_no_valid": pa.bool_(), "id_no_is_junk": pa.bool_(),
              "mobile_valid": pa.bool_(), "mobile_is_junk": pa.bool_(), "is_resolvable": pa.bool_(),
              "birth_date": pa.date32(), "birth_date_from_id": pa.date32(), "first_seen_date": pa.date32()}
     schema = pa.schema([(c, types.get(c, pa.string())) for c in RECORD_COLUMNS])
-    table = pa.Table.from_pylist([{c: r.get(c) for c in RECORD_COLUMNS} for r in rows], schema=schema)
-    con.register("_rows", table)
-    con.execute("create table person_records as select * from _rows")
+    con.register("_rows", pa.Table.from_pylist([{c: r.get(c) for c in RECORD_COLUMNS} for r in rows], schema=schema))
+    con.execute(f"create table {name} as select * from _rows")
+    con.unregister("_rows")
+
+
+def run(rows: list[dict], previous: list[dict] | None = None, cfg=CFG) -> dict[str, str]:
+    con = duckdb.connect()
+    records_table(con, "person_records", rows)
     prev = None
     if previous is not None:
         con.register("_prev", pa.Table.from_pylist(previous))
@@ -530,3 +536,37 @@ def test_ids_survive_a_second_run_and_a_merge_keeps_the_older_id():
     assert all(second[k] == v for k, v in first.items() if k not in ("Y1",))
     # a rebuild from scratch names every record the same way
     assert run(day2) == second
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def test_oracle_floor_splits_only_persons_whose_records_share_no_identifier():
+    """The oracle links a true person's records that share an identifier value (directly or
+    through another of the person's records) and nothing else: a person with a record sharing
+    nothing is split, whatever the resolver did; values shared across persons link nothing."""
+    rows = [
+        # P1: holder and app account share the mobile, the claim shares the ID; the WeCom contact
+        # (a nickname, no remark) shares nothing -> P1's 4 records count as split
+        rec("policy_admin", "A:holder", name="周杰", pinyin="ZHOU JIE", id_no=ZHANG, mobile="13700001111", policy="A"),
+        rec("app_events", "UA", mobile="13700001111"),
+        rec("claims", "CA", name="周杰伦", pinyin="ZHOU JIELUN", id_no=ZHANG),
+        rec("scrm_wechat", "WA", name="向日葵", pinyin="XIANG RIKUI", nickname=True),
+        # P2: two leads with one name -> one part
+        rec("agent_crm", "L1", name="李娜", pinyin="LI NA"),
+        rec("agent_crm", "L2", name="李娜", pinyin="LI NA"),
+        # P3: shares P1's mobile (another person's: links nothing), one record -> one part
+        rec("call_center", "T3", mobile="13700001111"),
+        # P4: two records sharing nothing, one of them unresolvable (not counted) -> one part
+        rec("agent_crm", "L4", name="赵敏", pinyin="ZHAO MIN"),
+        rec("call_center", "T4", policy="Z9", resolvable=False),
+    ]
+    person = {"A:holder": "P1", "UA": "P1", "CA": "P1", "WA": "P1", "L1": "P2", "L2": "P2", "T3": "P3",
+              "L4": "P4", "T4": "P4"}
+    con = duckdb.connect()
+    records_table(con, "records", rows)
+    con.execute("create table truth as select source_system, source_record_id, person_id from records "
+                "join (select unnest($1) as source_record_id, unnest($2) as person_id) using (source_record_id)",
+                [list(person), list(person.values())])
+    con.execute("create view pred as select source_system, source_record_id, is_resolvable from records")
+    assert oracle_floor(con, "pred", "truth", "records") == pytest.approx(4 / 8)
