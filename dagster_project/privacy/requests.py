@@ -205,6 +205,9 @@ def process_requests(con: duckdb.DuckDBPyConnection, lake: Path, export_dir: Pat
     if erasures:
         lake_removed = purge_lake(lake, salt)
         wh_removed = purge_warehouse(con, lake, salt)
+        dangling = drop_dangling_xref(con)
+        if dangling:
+            wh_removed["identity.customer_xref"] = wh_removed.get("identity.customer_xref", 0) + dangling
         outcome.lake_rows = sum(lake_removed.values())
         outcome.erased_rows = sum(wh_removed.values())
         outcome.erased_tables = dict(wh_removed)
@@ -214,6 +217,22 @@ def process_requests(con: duckdb.DuckDBPyConnection, lake: Path, export_dir: Pat
             "requests": erasures, "lake_rows_removed": lake_removed, "warehouse_rows_removed": wh_removed})
     refresh_marketing_restrictions(con)
     return outcome
+
+
+def drop_dangling_xref(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete the xref rows whose record the purge removed from identity.int_person_records: a
+    record of someone else that carried the erased person's mobile or policy is gone, so its row
+    goes too and the xref still covers exactly the person records. Returns the rows deleted."""
+    if not (_table_exists(con, "identity", "customer_xref") and _table_exists(con, "identity", "int_person_records")):
+        return 0
+    n = int(con.execute("""select count(*) from identity.customer_xref x
+                           anti join identity.int_person_records p using (source_system, source_record_id)
+                        """).fetchall()[0][0])
+    if n:
+        ex(con, """delete from identity.customer_xref x where not exists (
+                       select 1 from identity.int_person_records p
+                       where p.source_system = x.source_system and p.source_record_id = x.source_record_id)""")
+    return n
 
 
 def refresh_marketing_restrictions(con: duckdb.DuckDBPyConnection) -> int:

@@ -108,11 +108,22 @@ def _pick_person(con, offset: int = 0) -> tuple[str, str, str, str]:
     return row[0]
 
 
+def _add_person_record(con, record_id: str, id_no=None, mobile=None, name=None,
+                       entity: str = "privacy_requests", role: str = "requester") -> None:
+    """A call_center row of identity.int_person_records (a privacy request is a person record)."""
+    con.execute("""insert into identity.int_person_records by name
+                   select 'call_center' as source_system, ? as source_entity, ? as role, ? as source_record_id,
+                          'person' as party_type, ? as id_no, ? as mobile, ? as name, true as is_resolvable,
+                          date '2025-12-01' as first_seen_date, date '2025-12-01' as current_version_date""",
+                [entity, role, record_id, id_no, mobile, name]).fetchall()
+
+
 def _add_request(con, request_id: str, request_type: str, customer: str) -> None:
     """A call_center privacy request as staging and identity resolution leave it (no identifiers)."""
     con.execute("""insert into staging.stg_call_center__privacy_requests by name
                    select ? as request_id, 'missing' as id_no_kind, ? as request_type,
                           timestamp '2025-12-01 10:00:00' as received_at""", [request_id, request_type]).fetchall()
+    _add_person_record(con, request_id)
     con.execute("""insert into identity.customer_xref by name
                    select 'call_center' as source_system, 'privacy_requests' as source_entity,
                           'requester' as role, ? as source_record_id, ? as customer_id,
@@ -182,8 +193,17 @@ def test_erasure_leaves_no_trace_and_redelivery_is_suppressed(built_platform, tm
                                   'person' as party_type, 'resident_id' as match_rule, 1.0 as match_probability,
                                   true as is_resolvable, false as is_anchor, date '2025-12-01' as first_seen_date,
                                   date '2025-12-01' as resolved_on""", [customer]).fetchall()
+            _add_person_record(con, "PRTEST0001", id_no, mobile, name)
             # and an access and a restrict_marketing request of another customer, in the same run
             other = _pick_person(con, offset=1)[0]
+            # a relative's call from the person's phone: another customer's record the purge takes
+            _add_person_record(con, "TKTEST0009", mobile=mobile, entity="tickets", role="caller")
+            con.execute("""insert into identity.customer_xref by name
+                           select 'call_center' as source_system, 'tickets' as source_entity, 'caller' as role,
+                                  'TKTEST0009' as source_record_id, ? as customer_id, 'person' as party_type,
+                                  'probabilistic' as match_rule, 0.95 as match_probability, true as is_resolvable,
+                                  false as is_anchor, date '2025-12-01' as first_seen_date,
+                                  date '2025-12-01' as resolved_on""", [other]).fetchall()
             _add_request(con, "PRTEST0002", "access", other)
             _add_request(con, "PRTEST0003", "restrict_marketing", other)
             out = process_requests(con, lake, root / "exports", salt)
@@ -200,6 +220,11 @@ def test_erasure_leaves_no_trace_and_redelivery_is_suppressed(built_platform, tm
 
             assert _warehouse_hits(con, [id_no, mobile, name]) == {}
             assert _lake_hits(lake, id_no, mobile, name) == {}
+            # a record purged with the person (another's record on their policy or number) takes its
+            # xref row along: the xref still covers exactly the person records
+            assert con.execute("""select count(*) from identity.customer_xref x
+                                  anti join identity.int_person_records p using (source_system, source_record_id)
+                               """).fetchall() == [(0,)]
             audit = con.execute("select customer_id, status, rows_erased from privacy.request_audit "
                                 "where request_id = 'PRTEST0001'").fetchall()
             assert audit == [(customer, "completed", out.lake_rows + out.erased_rows)]
