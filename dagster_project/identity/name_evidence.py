@@ -17,7 +17,10 @@ key, when exactly one does:
   the data can tell; a name two customers hold links nothing.
 
 Either pass refuses an attachment whose two customers hold mobiles, or birth dates, none of
-which agree (a namesake with another phone number, a namesake's child), and never touches an
+which agree (a namesake with another phone number, a namesake's child) - unless, for the
+mobiles, the weak customer names a policy the other customer's records name too (a caller
+with the customer's name, calling about the customer's policy from a new number) - and never
+touches an
 enterprise, nor a privacy request (`mobile_exclusive_never_roles`: a wrong match would export
 or erase someone else's data). Weak customers holding each other's key (two leads of one prospect) become one; a
 component of attachments holds at most one anchored customer, because a weak customer attaches
@@ -56,7 +59,7 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
     never = ", ".join("'" + r.replace("'", "''") + "'" for r in never_roles) or "null"
     con.execute(f"""
         create or replace temp table _nk as
-        select c.cluster, r.rid, r.anchor, r.party_type, r.mob, r.birth, r.prole,
+        select c.cluster, r.rid, r.anchor, r.party_type, r.mob, r.birth, r.prole, r.pol,
                {spec['key']} as k, {spec['holds']} as holds
         from clusters c join recs r using (rid)
     """)
@@ -65,7 +68,8 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
         select cluster, bool_or(anchor is not null) as anchored, bool_and(party_type = 'person') as person,
                coalesce(bool_or(prole in ({never})), false) as never,
                list(distinct mob) filter (where mob is not null) as mobs,
-               list(distinct birth) filter (where birth is not null) as births
+               list(distinct birth) filter (where birth is not null) as births,
+               list(distinct pol) filter (where pol is not null) as pols
         from _nk group by cluster
     """)
     edges = con.execute("""
@@ -80,7 +84,8 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
         select one.w, one.t
         from one join _nk_info a on a.cluster = one.w join _nk_info b on b.cluster = one.t
         where b.person
-          and (len(coalesce(a.mobs, [])) = 0 or len(coalesce(b.mobs, [])) = 0 or list_has_any(a.mobs, b.mobs))
+          and (len(coalesce(a.mobs, [])) = 0 or len(coalesce(b.mobs, [])) = 0 or list_has_any(a.mobs, b.mobs)
+               or list_has_any(coalesce(a.pols, []), coalesce(b.pols, [])))
           and (len(coalesce(a.births, [])) = 0 or len(coalesce(b.births, [])) = 0
                or list_has_any(a.births, b.births))
         order by one.w

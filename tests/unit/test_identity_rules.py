@@ -413,7 +413,8 @@ def test_a_name_one_customer_holds_identifies_a_record_known_by_name_alone():
     """After every other pass, a lead or a group insured known only by a name joins the one
     customer holding that name (in characters: a homophone namesake shares the pinyin key, which
     keeps the pair score below the link); a name two customers hold, a lead whose number disagrees with the
-    customer's, and a privacy request (a wrong match would export someone else's data) stay apart."""
+    customer's (unless it calls about the customer's policy: a new number), and a privacy request (a wrong
+    match would export someone else's data) stay apart."""
     rows = background() + [
         rec("policy_admin", "X1:holder", name="叶怡林", pinyin="YE YILIN", id_no=ric("51010719740202692"),
             mobile="13600003001", policy="X1"),
@@ -433,6 +434,10 @@ def test_a_name_one_customer_holds_identifies_a_record_known_by_name_alone():
         rec("policy_admin", "X4:holder", name="贺梅琪", pinyin="HE MEIQI", id_no=ric("31010119820303124"),
             mobile="13600003004", policy="X4"),
         rec("agent_crm", "LX4", name="贺梅琪", pinyin="HE MEIQI", mobile="13600003999", agent="A113"),
+        # the same, but from the new number the caller asks about the customer's policy: a number change
+        rec("policy_admin", "X7:holder", name="孙婷婧", pinyin="SUN TINGJING", id_no=ric("44030319770602702"),
+            mobile="13600003007", policy="X7"),
+        rec("call_center", "TX7", name="孙婷婧", pinyin="SUN TINGJING", mobile="13600003777", policy="X7"),
     ]
     ids = run(rows)
     rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
@@ -440,6 +445,7 @@ def test_a_name_one_customer_holds_identifies_a_record_known_by_name_alone():
     assert ids["PRX"] != ids["X5:holder"]
     assert ids["LX2"] not in (ids["X2:holder"], ids["X3"])
     assert ids["LX4"] != ids["X4:holder"]
+    assert same(ids, "X7:holder", "TX7")
     off = with_linkage(name_exclusive_links=False)
     ids_off = run(rows, cfg=off)
     assert ids_off["GX1:insured"] != ids_off["X1:holder"]
