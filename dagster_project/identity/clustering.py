@@ -2,6 +2,8 @@
 
 - `components(n, a, b)`: connected components of an undirected graph given as edge arrays,
   labelled by the smallest node of each component (vectorised, scipy).
+- `move_customers(con, moves)`: the passes after clustering (a customer joins another by its
+  mobile, its policy, its name) apply their moves to temp table `clusters` with it.
 - `ConstrainedUnionFind`: union by size with two kinds of constraint checked at every merge:
   an *anchor* per set (a valid ID: two sets with different anchors never merge) and
   *conflicts* (pairs of nodes scored as two different people: the sets holding them never
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -105,3 +108,46 @@ class ConstrainedUnionFind:
         smallest = np.full(n, n, dtype=np.int64)
         np.minimum.at(smallest, roots, np.arange(n, dtype=np.int64))
         return smallest[roots]
+
+
+def move_customers(con: duckdb.DuckDBPyConnection, moves: str) -> tuple[int, int]:
+    """Apply the relation `moves` (cluster, target, rule) to temp table `clusters`: every record of
+    `cluster` joins `target`, taking `rule` as its match_rule and, as its match_probability, the
+    best scored pair (temp table `scored`) between the moved customer and its target (null when
+    no pair was scored); a target that was a lone record takes the rule too. Returns (customers
+    moved, records moved)."""
+    con.execute(f"""
+        create or replace temp table _moves_p as
+        with pairs as (
+            select x.cluster, s.probability from {moves} a
+            join clusters x on x.cluster = a.cluster join scored s on s.a = x.rid
+            join clusters y on y.rid = s.b and y.cluster = a.target
+            union all
+            select x.cluster, s.probability from {moves} a
+            join clusters x on x.cluster = a.cluster join scored s on s.b = x.rid
+            join clusters y on y.rid = s.a and y.cluster = a.target
+        )
+        select a.cluster, a.target, a.rule, max(p.probability) as p
+        from {moves} a left join pairs p using (cluster)
+        group by all
+    """)
+    moved = con.execute("""
+        select count(*), coalesce(sum(n), 0) from (
+            select m.cluster, count(*) as n from _moves_p m join clusters c using (cluster) group by 1)
+    """).fetchall()[0]
+    con.execute("""
+        create or replace temp table clusters as
+        with target_p as (select target, max(p) as p, min(rule) as rule from _moves_p group by 1)
+        select c.rid, coalesce(a.target, c.cluster) as cluster,
+               case when a.target is not null then a.rule
+                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.rule
+                    else c.match_rule end as match_rule,
+               case when a.target is not null then a.p
+                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.p
+                    else c.match_probability end as match_probability
+        from clusters c
+        left join _moves_p a on a.cluster = c.cluster
+        left join target_p t on t.target = c.cluster
+    """)
+    con.execute("drop table _moves_p")
+    return int(moved[0]), int(moved[1])

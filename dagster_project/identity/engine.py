@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 
 from .blocking import candidate_pairs, prepare_matching_view, training_pairs
-from .clustering import ConstrainedUnionFind, components
+from .clustering import ConstrainedUnionFind, components, move_customers
 from .config import LinkageConfig, MatchingConfig
 from .linkage import FSModel, score_pairs, train_model
 from .name_evidence import attach_by_exclusive_key
@@ -295,44 +295,11 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
         grouped = int((nodes != nodes[labels]).sum())
         con.unregister("_grp")
     by_policy = _attach_callers_by_policy(con) if cfg.caller_policy_links else 0
-    # the evidence: the best scored pair between an attached customer and its target
-    con.execute("""
-        create or replace temp table _attach_p as
-        with pairs as (
-            select x.cluster, s.probability from _attach a
-            join clusters x on x.cluster = a.cluster join scored s on s.a = x.rid
-            join clusters y on y.rid = s.b and y.cluster = a.target
-            union all
-            select x.cluster, s.probability from _attach a
-            join clusters x on x.cluster = a.cluster join scored s on s.b = x.rid
-            join clusters y on y.rid = s.a and y.cluster = a.target
-        )
-        select a.cluster, a.target, a.rule, max(p.probability) as p
-        from _attach a left join pairs p using (cluster)
-        group by all
-    """)
-    attached = con.execute("""
-        select count(*), coalesce(sum(n), 0) from (
-            select a.cluster, count(*) as n from _attach a join clusters c using (cluster) group by 1)
-    """).fetchall()[0]
     # the attached records, and a target that was a lone record, are customers by this rule
-    con.execute("""
-        create or replace temp table clusters as
-        with target_p as (select target, max(p) as p, min(rule) as rule from _attach_p group by 1)
-        select c.rid, coalesce(a.target, c.cluster) as cluster,
-               case when a.target is not null then a.rule
-                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.rule
-                    else c.match_rule end as match_rule,
-               case when a.target is not null then a.p
-                    when t.target is not null and c.match_rule in ('singleton', 'unresolvable') then t.p
-                    else c.match_probability end as match_probability
-        from clusters c
-        left join _attach_p a on a.cluster = c.cluster
-        left join target_p t on t.target = c.cluster
-    """)
-    for t in ("_cl", "_cinfo", "_holders", "_stray_mob", "_attach", "_attach_p"):
+    attached_clusters, attached_records = move_customers(con, "_attach")
+    for t in ("_cl", "_cinfo", "_holders", "_stray_mob", "_attach"):
         con.execute(f"drop table {t}")
-    return {"attached_clusters": int(attached[0]) - grouped, "attached_records": int(attached[1]),
+    return {"attached_clusters": attached_clusters - grouped, "attached_records": attached_records,
             "grouped_clusters": grouped, "attached_by_policy": by_policy}
 
 

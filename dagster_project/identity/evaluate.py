@@ -150,7 +150,7 @@ def report(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, records: 
                   oracle_floor=oracle_floor(con, predicted, truth, records))
 
 
-# identifier values the oracle links on: (kind, SQL over int_person_records `r`)
+# identifier values the oracle links on: (kind, SQL over an int_person_records row `r`)
 ORACLE_KEYS = (
     ("id", "case when r.id_no_valid then r.id_no end"),
     ("hash", "case when r.source_system = 'external_data' then lower(r.id_no_sha256) "
@@ -168,10 +168,8 @@ def oracle_floor(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, rec
     """The oracle's duplicate rate over the records `predicted` marks resolvable and `records`
     holds (an xref read after an erasure purged some records still lists them until the next
     run; module doc)."""
-    keys = " union all ".join(
-        f"select s.i, s.person_id, '{kind}:' || ({sql}) as k from _oracle s join {records} r "
-        f"using (source_system, source_record_id) where ({sql}) is not null"
-        for kind, sql in ORACLE_KEYS)
+    keys = " union all ".join(f"select i, person_id, '{kind}:' || ({sql}) as k from r where ({sql}) is not null"
+                              for kind, sql in ORACLE_KEYS)
     con.execute(f"""
         create or replace temp table _oracle as
         select cast(row_number() over (order by t.source_system, t.source_record_id) - 1 as bigint) as i,
@@ -186,7 +184,8 @@ def oracle_floor(con: duckdb.DuckDBPyConnection, predicted: str, truth: str, rec
         return 0.0
     # every record sharing a value with others of its person links to the group's first record
     edges = con.execute(f"""
-        with keyed as ({keys})
+        with r as (select s.i, s.person_id, r.* from _oracle s join {records} r using (source_system, source_record_id)),
+        keyed as ({keys})
         select i, min(i) over (partition by person_id, k) as j from keyed
     """).fetchnumpy()
     labels = components(int(n), np.asarray(edges["i"], dtype=np.int64), np.asarray(edges["j"], dtype=np.int64))

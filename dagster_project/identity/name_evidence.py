@@ -36,7 +36,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from .clustering import components
+from .clustering import components, move_customers
 
 # The key each pass reads off a record, and which records may hold it for a weak customer to join.
 PASSES = {
@@ -91,53 +91,21 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
         order by one.w
     """).fetchnumpy()
     w, t = np.asarray(edges["w"], dtype=np.int64), np.asarray(edges["t"], dtype=np.int64)
-    attached_records = 0
+    moved = (0, 0)
     if len(w):
         nodes = np.unique(np.concatenate([w, t]))
         labels = components(len(nodes), np.searchsorted(nodes, w), np.searchsorted(nodes, t))
-        anchored = {int(c) for (c,) in con.execute(
-            "select cluster from _nk_info where anchored and cluster in (select unnest($1))", [nodes.tolist()]).fetchall()}
         # each component becomes its anchored customer when it has one (at most one: see module
-        # doc), else its smallest cluster
-        target = nodes[labels].copy()
-        for i, node in enumerate(nodes.tolist()):
-            if node in anchored:
-                target[labels == labels[i]] = node
-        moved = nodes != target
-        con.register("_nk_move", {"cluster": nodes[moved], "target": target[moved]})
-        con.execute("""
-            create or replace temp table _nk_p as
-            with pairs as (
-                select m.cluster, s.probability
-                from _nk_move m join clusters x on x.cluster = m.cluster join scored s on s.a = x.rid
-                join clusters y on y.rid = s.b and y.cluster = m.target
-                union all
-                select m.cluster, s.probability
-                from _nk_move m join clusters x on x.cluster = m.cluster join scored s on s.b = x.rid
-                join clusters y on y.rid = s.a and y.cluster = m.target
-            )
-            select m.cluster, m.target, max(p.probability) as p from _nk_move m left join pairs p using (cluster)
-            group by all
-        """)
+        # doc), else its smallest cluster (`labels` are the index of each component's smallest node)
+        anchored = np.isin(nodes, con.execute("select cluster from _nk_info where anchored").fetchnumpy()["cluster"])
+        anchor_of = np.full(len(nodes), -1, dtype=np.int64)
+        anchor_of[labels[anchored]] = nodes[anchored]
+        target = np.where(anchor_of[labels] >= 0, anchor_of[labels], nodes[labels])
+        keep = nodes != target
+        con.register("_nk_move", {"cluster": nodes[keep], "target": target[keep],
+                                  "rule": np.full(int(keep.sum()), rule, dtype=object)})
+        moved = move_customers(con, "_nk_move")
         con.unregister("_nk_move")
-        attached_records = con.execute(
-            "select count(*) from clusters where cluster in (select cluster from _nk_p)").fetchall()[0][0]
-        con.execute(f"""
-            create or replace temp table clusters as
-            select c.rid, coalesce(m.target, c.cluster) as cluster,
-                   case when m.target is not null then '{rule}'
-                        when c.match_rule in ('singleton', 'unresolvable')
-                             and c.cluster in (select target from _nk_p) then '{rule}'
-                        else c.match_rule end as match_rule,
-                   case when m.target is not null then m.p
-                        when c.match_rule in ('singleton', 'unresolvable')
-                             and c.cluster in (select target from _nk_p) then
-                            (select max(p) from _nk_p where target = c.cluster)
-                        else c.match_probability end as match_probability
-            from clusters c left join _nk_p m using (cluster)
-        """)
-        con.execute("drop table _nk_p")
     con.execute("drop table _nk")
     con.execute("drop table _nk_info")
-    return {f"{rule}_attached_clusters": int(moved.sum()) if len(w) else 0,
-            f"{rule}_attached_records": int(attached_records)}
+    return {f"{rule}_attached_clusters": moved[0], f"{rule}_attached_records": moved[1]}
