@@ -47,6 +47,8 @@ class LinkageConfig:
     mobile_exclusive_never_roles: tuple[str, ...]
     caller_policy_links: bool
     name_agent_links: bool
+    name_typo_mobile_links: bool
+    caller_policy_name_links: bool
     name_exclusive_links: bool
     minor_age_years: int
     ambiguity_margin_bits: float

@@ -7,8 +7,9 @@
 Steps (each its own module): records (matching columns) -> rules (deterministic units) ->
 blocking (candidate and training pairs) -> linkage (Fellegi-Sunter, trained on ID-labelled
 pairs) -> clustering (below) -> the mobile over the resolved customers
-(`attach_by_exclusive_mobile`), the name likewise (name_evidence.py: with the agent before the
-mobile pass, alone after it) -> stable_ids. Everything heavy runs in DuckDB; Python walks
+(`attach_by_exclusive_mobile`), the name likewise (name_evidence.py: with the agent, one
+character off on the customer's number and a caller's name on the policy before the mobile
+pass, alone after it) -> stable_ids. Everything heavy runs in DuckDB; Python walks
 only the candidate edges between units.
 
 Clustering of units (the deterministic groups): the edges are unit pairs whose best record
@@ -390,6 +391,10 @@ def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, pr
     counts["clustering"] = cluster_units(con, n, cfg.linkage)
     if cfg.linkage.name_agent_links:
         counts["clustering"].update(attach_by_exclusive_key(con, "name_agent", cfg.linkage.mobile_exclusive_never_roles))
+    if cfg.linkage.name_typo_mobile_links:
+        counts["clustering"].update(attach_by_exclusive_key(con, "name_typo_mobile", cfg.linkage.mobile_exclusive_never_roles))
+    if cfg.linkage.caller_policy_name_links:
+        counts["clustering"].update(attach_by_exclusive_key(con, "caller_policy_name", cfg.linkage.mobile_exclusive_never_roles))
     counts["clustering"].update(attach_by_exclusive_mobile(con, cfg.linkage))
     if cfg.linkage.name_exclusive_links:
         counts["clustering"].update(attach_by_exclusive_key(con, "name_exclusive", cfg.linkage.mobile_exclusive_never_roles))

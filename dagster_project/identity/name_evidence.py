@@ -1,10 +1,10 @@
 """A name as evidence once the customers are known: passes over `clusters` after clustering.
 
 A pairwise score cannot tell how many *customers* carry a name; once the customers are known it
-can be counted, like the mobile in `engine.attach_by_exclusive_mobile`. Two passes, each
-attaching a *weak* customer (a person customer without a valid ID or document number: a lead,
-a WeCom contact, an insured or caller known by a name) to the one other customer that holds its
-key, when exactly one does:
+can be counted, like the mobile in `engine.attach_by_exclusive_mobile`. Each pass attaches a
+*weak* customer (a person customer without a valid ID or document number: a lead, a WeCom
+contact, an insured or caller known by a name) to the one other customer that holds its key,
+when exactly one does:
 
 - `name_agent` (before the mobile pass): the key is (simplified name, agent code). An agent's
   WeCom contact whose nickname is the customer's real name, or a second lead the agent opened
@@ -12,11 +12,23 @@ key, when exactly one does:
   that agent's customer is rare and, when there is one, the key is held twice and links
   nothing. The weak side may be a WeCom nickname (a nickname that *is* the name of the agent's
   customer); the holding side must be a real name.
-- `name_exclusive` (after the mobile pass): the key is the simplified name alone, both sides
-  real names. A name one customer holds in the whole warehouse is that customer's, as far as
-  the data can tell; a name two customers hold links nothing.
+- `name_typo_mobile` (before the mobile pass): the key is the mobile, held by customers with a
+  real name, and every real name of the weak customer is the holder's or one character off it
+  (same surname, same length), one at least off: a lead or caller whose name was typed wrong
+  (刘英 for 刘伟) on the customer's own number. A number two named customers hold (a family
+  phone) links nothing.
+- `caller_policy_name` (before the mobile pass): the key is a policy, the weak side's from its
+  calls, the holding side's as the policy's person holder; every real name of the caller is
+  the holder's or one character off it. A relative calling about the policy gives their own
+  name; the number it calls from does not matter (a new one).
+- `name_exclusive` (after the mobile pass): the key is the simplified name alone; the holding
+  side a real name, the weak side may be a WeCom nickname. A name one customer holds in the
+  whole warehouse is that customer's, as far as the data can tell; a name two customers hold
+  links nothing.
 
-Either pass refuses an attachment whose two customers hold mobiles, or birth dates, none of
+In the two passes reading names one character off, a name off that a third customer carries
+links nothing (a sibling's or twin's own name).
+Every pass refuses an attachment whose two customers hold mobiles, or birth dates, none of
 which agree (a namesake with another phone number, a namesake's child) - unless, for the
 mobiles, the weak customer names a policy the other customer's records name too (a caller
 with the customer's name, calling about the customer's policy from a new number) - and never
@@ -37,6 +49,7 @@ import duckdb
 import numpy as np
 
 from .clustering import components, move_customers
+from .rules import chars_apart
 
 # The key each pass reads off a record, and which records may hold it for a weak customer to join.
 PASSES = {
@@ -45,8 +58,18 @@ PASSES = {
         "holds": "not nick",
     },
     "name_exclusive": {
-        "key": "case when nm is not null and not nick then nm end",
+        "key": "nm",
         "holds": "not nick",
+    },
+    "name_typo_mobile": {
+        "key": "mob",
+        "holds": "nm is not null and not nick",
+        "names": "typo",
+    },
+    "caller_policy_name": {
+        "key": "case when prole in ('caller', 'holder') then pol end",
+        "holds": "prole = 'holder' and party_type = 'person'",
+        "names": "same_or_typo",
     },
 }
 
@@ -59,7 +82,7 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
     never = ", ".join("'" + r.replace("'", "''") + "'" for r in never_roles) or "null"
     con.execute(f"""
         create or replace temp table _nk as
-        select c.cluster, r.rid, r.anchor, r.party_type, r.mob, r.birth, r.prole, r.pol,
+        select c.cluster, r.rid, r.anchor, r.party_type, r.mob, r.birth, r.prole, r.pol, r.nm, r.nick, r.surname,
                {spec['key']} as k, {spec['holds']} as holds
         from clusters c join recs r using (rid)
     """)
@@ -72,7 +95,8 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
                list(distinct pol) filter (where pol is not null) as pols
         from _nk group by cluster
     """)
-    edges = con.execute("""
+    names_clause = "and (one.w, one.t) in (select w, t from typo_ok)" if spec.get("names") else ""
+    edges = con.execute(f"""
         with keys as (select distinct cluster, k, holds from _nk where k is not null),
         weak as (select cluster from _nk_info where not anchored and person and not never),
         cand as (
@@ -80,7 +104,25 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
             from keys w join weak using (cluster)
             join keys h on h.k = w.k and h.cluster <> w.cluster and h.holds
         ),
-        one as (select w, min(t) as t from cand group by w having count(distinct t) = 1)
+        one as (select w, min(t) as t from cand group by w having count(distinct t) = 1),
+        names as (select distinct cluster, nm, surname from _nk where nm is not null and not nick),
+        name_holders as (select nm, count(distinct cluster) as holders from names group by nm),
+        name_pairs as (
+            select o.w, o.t, wn.nm,
+                   coalesce(bool_or(tn.nm = wn.nm), false) as same,
+                   coalesce(bool_or(tn.surname = wn.surname and length(tn.nm) = length(wn.nm)
+                                    and {chars_apart('tn.nm', 'wn.nm')} = 1), false) as typo
+            from one o join names wn on wn.cluster = o.w left join names tn on tn.cluster = o.t
+            group by all
+        ),
+        -- every real name of the weak customer is the other's or one character off it (`typo`: one
+        -- at least off by one), and no third customer carries a name that is off (a sibling's own)
+        typo_ok as (
+            select n.w, n.t from name_pairs n join name_holders h using (nm)
+            group by n.w, n.t
+            having bool_and(n.same or n.typo) and {'bool_or(n.typo)' if spec.get('names') == 'typo' else 'true'}
+               and not bool_or(not n.same and h.holders > 1)
+        )
         select one.w, one.t
         from one join _nk_info a on a.cluster = one.w join _nk_info b on b.cluster = one.t
         where b.person
@@ -88,6 +130,7 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
                or list_has_any(coalesce(a.pols, []), coalesce(b.pols, [])))
           and (len(coalesce(a.births, [])) = 0 or len(coalesce(b.births, [])) = 0
                or list_has_any(a.births, b.births))
+          {names_clause}
         order by one.w
     """).fetchnumpy()
     w, t = np.asarray(edges["w"], dtype=np.int64), np.asarray(edges["t"], dtype=np.int64)

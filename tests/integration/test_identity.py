@@ -10,7 +10,7 @@ Acceptance (issue 3), over the records the resolution marks resolvable (identity
 pairwise precision >= 0.995, pairwise recall >= 0.98, duplicate rate < 1%, no household members
 merged by a shared mobile alone, no enterprise merged with a person, on both warehouses.
 
-Precision, party mixes and the unresolvable share are asserted outright. Recall, the duplicate
+Precision, recall, party mixes and the unresolvable share are asserted outright. The duplicate
 rate and household merges by a mobile alone are asserted at the issue's thresholds in
 `test_issue_acceptance_*`, marked as expected failures: on this simulator they are not met
 (measured figures in the marker's reason and in README "Identity resolution"). Records whose
@@ -41,13 +41,13 @@ MAX_DUPLICATE_RATE = 0.01
 # the unresolvable rule must not grow to hide hard cases
 MAX_UNRESOLVABLE_SHARE = 0.04
 # reached on these warehouses (README "Identity resolution"): a change that loses quality fails
-# (measured: seed 7 recall 0.9846, duplicate rate 5.8%, 3 of 1,018 customers; seed 11 0.9744, 8.8%,
-# 2 of 2,064)
+# (measured: seed 7 recall 0.9862, duplicate rate 5.3%, 3 of 1,011 customers; seed 11 0.9809, 6.7%,
+# 2 of 2,035)
 FLOORS = {
-    "seed 7": {"recall": 0.981, "duplicate_rate": 0.065, "household_mobile_merges_per_1000": 3.5},
-    "seed 11": {"recall": 0.968, "duplicate_rate": 0.097, "household_mobile_merges_per_1000": 1.5},
+    "seed 7": {"duplicate_rate": 0.056, "household_mobile_merges_per_1000": 3.5},
+    "seed 11": {"duplicate_rate": 0.071, "household_mobile_merges_per_1000": 1.5},
 }
-NOT_MET = ("issue 3 acceptance not met on this simulator: recall, duplicate rate and household merges by a "
+NOT_MET = ("issue 3 acceptance not met on this simulator: the duplicate rate and household merges by a "
            "shared mobile alone miss the thresholds (README 'Identity resolution' gives the measured figures "
            "and why); strict, so meeting them turns this into a failure to remove the marker")
 
@@ -95,16 +95,19 @@ def test_resolution_is_precise_and_never_mixes_parties(reports, label):
 @pytest.mark.parametrize("label", ["seed 7", "seed 11"])
 def test_resolution_quality_does_not_regress(reports, label):
     r, floor = reports[label].resolvable, FLOORS[label]
-    assert r.recall >= floor["recall"], r
     assert r.duplicate_rate <= floor["duplicate_rate"], r
     assert r.household_mobile_merges <= floor["household_mobile_merges_per_1000"] * r.customers / 1000, r
 
 
+@pytest.mark.parametrize("label", ["seed 7", "seed 11"])
+def test_issue_acceptance_recall(reports, label):
+    assert reports[label].resolvable.recall >= MIN_RECALL, reports[label]
+
+
 @pytest.mark.xfail(strict=True, reason=NOT_MET)
 @pytest.mark.parametrize("label", ["seed 7", "seed 11"])
-def test_issue_acceptance_recall_duplicates_and_household_guard(reports, label):
+def test_issue_acceptance_duplicates_and_household_guard(reports, label):
     r = reports[label].resolvable
-    assert r.recall >= MIN_RECALL, r
     assert r.duplicate_rate < MAX_DUPLICATE_RATE, r
     assert r.household_mobile_merges == 0, r
 

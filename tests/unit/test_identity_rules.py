@@ -385,8 +385,9 @@ def test_a_name_alone_never_chains_a_child_into_a_namesake_adult():
 
 def test_a_name_with_the_agent_one_customer_holds_identifies_a_contact():
     """A WeCom contact whose nickname is a customer's real name, added by the agent of that
-    customer's policy, is that customer; the same nickname under another agent says nothing, and
-    a name and agent two customers hold (namesakes with one agent) links nothing."""
+    customer's policy, is that customer; the same nickname under another agent joins only
+    because no other customer holds the name (`name_exclusive`), and a name and agent two
+    customers hold (namesakes with one agent) links nothing."""
     rows = background() + [
         rec("policy_admin", "W1:holder", name="李嘉", pinyin="LI JIA", id_no=ric("33010220000527432"),
             mobile="13600002001", policy="W1", agent="A129"),
@@ -402,9 +403,12 @@ def test_a_name_with_the_agent_one_customer_holds_identifies_a_contact():
     ids = run(rows)
     rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
     assert same(ids, "W1:holder", "WX1") and rules["WX1"] == "name_agent"
-    assert ids["WX2"] != ids["W1:holder"]
+    # under another agent, only the name's exclusivity (the pass after the mobile one) joins it
+    assert same(ids, "W1:holder", "WX2") and rules["WX2"] == "name_exclusive"
     assert ids["WX3"] not in (ids["W3:holder"], ids["W4:holder"]) and ids["W3:holder"] != ids["W4:holder"]
-    off = with_linkage(name_agent_links=False)
+    ids_agent = run(rows, cfg=with_linkage(name_exclusive_links=False))
+    assert same(ids_agent, "W1:holder", "WX1") and ids_agent["WX2"] != ids_agent["W1:holder"]
+    off = with_linkage(name_agent_links=False, name_exclusive_links=False)
     ids_off = run(rows, cfg=off)
     assert ids_off["WX1"] != ids_off["W1:holder"]
 
@@ -469,9 +473,64 @@ def test_a_name_one_character_off_on_the_customer_number_needs_the_same_agent():
         rec("agent_crm", "LY1", name="吴鑫佳", pinyin="WU XINJIA", mobile=phone, agent="A061"),
         rec("agent_crm", "LY2", name="吴鑫雨", pinyin="WU XINYU", mobile=phone, agent="A500"),
     ]
-    ids = run(rows)
+    # the pairwise rule alone (name_typo_mobile, below, reads the number's other holders)
+    ids = run(rows, cfg=with_linkage(name_typo_mobile_links=False))
     assert same(ids, "Y1:holder", "YC1", "LY1")
     assert ids["LY2"] != ids["Y1:holder"]
+
+
+def test_a_name_one_character_off_on_a_number_one_customer_holds_is_that_customer():
+    """Once the customers are known: a lead one character off the name of the one named customer
+    holding its number is that customer whatever the agent; on a family phone (two named adults
+    hold it) it stays apart, and so does a name one character off that another customer carries
+    (a twin's own name)."""
+    rows = background() + [
+        rec("policy_admin", "Z1:holder", name="吴鑫波", pinyin="WU XINBO", id_no=ric("42010319641018607"),
+            mobile="13600005001", policy="Z1", agent="A061"),
+        rec("agent_crm", "LZ1", name="吴鑫佳", pinyin="WU XINJIA", mobile="13600005001", agent="A500"),
+        # a family phone: the holder and the spouse hold it
+        rec("policy_admin", "Z2:holder", name="陈晓东", pinyin="CHEN XIAODONG", id_no=ric("42010319700301603"),
+            mobile="13600005002", policy="Z2"),
+        rec("policy_admin", "Z3:holder", name="林美玲", pinyin="LIN MEILING", id_no=ric("42010319720405604"),
+            mobile="13600005002", policy="Z3"),
+        rec("agent_crm", "LZ2", name="陈晓冬", pinyin="CHEN XIAODONG", mobile="13600005002", agent="A501"),
+        # twins: the lead's name is the other twin's, who holds no number
+        rec("policy_admin", "Z4:holder", name="黄明华", pinyin="HUANG MINGHUA", id_no=ric("44030119950707111"),
+            mobile="13600005004", policy="Z4"),
+        rec("bank_core", "Z5", name="黄明花", pinyin="HUANG MINGHUA", id_no=ric("44030119950707131")),
+        rec("agent_crm", "LZ4", name="黄明花", pinyin="HUANG MINGHUA", mobile="13600005004", agent="A502"),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert same(ids, "Z1:holder", "LZ1") and rules["LZ1"] == "name_typo_mobile"
+    assert ids["LZ2"] not in (ids["Z2:holder"], ids["Z3:holder"])
+    assert ids["LZ4"] != ids["Z4:holder"]
+    ids_off = run(rows, cfg=with_linkage(name_typo_mobile_links=False))
+    assert ids_off["LZ1"] != ids_off["Z1:holder"]
+
+
+def test_a_caller_giving_the_holders_name_is_the_holder():
+    """A caller calling about a policy and giving its holder's name, or that name one character
+    off, is the holder, from whatever number (a new one); a caller giving another name (a
+    relative calling) stays apart. An exact name counts even when other customers carry it."""
+    rows = background() + [
+        rec("policy_admin", "K1:holder", name="张子杰", pinyin="ZHANG ZIJIE", id_no=ric("11010519790828512"),
+            mobile="13600006001", policy="K1"),
+        rec("call_center", "TK1", name="张子洁", pinyin="ZHANG ZIJIE", mobile="13600006999", policy="K1"),
+        rec("call_center", "TK2", name="孙丽", pinyin="SUN LI", mobile="13600006998", policy="K1"),
+        rec("policy_admin", "K2:holder", name="张林", pinyin="ZHANG LIN", id_no=ric("11010519911023512"),
+            mobile="13600006002", policy="K2"),
+        rec("policy_admin", "K3:holder", name="张林", pinyin="ZHANG LIN", id_no=ric("11010519850101512"),
+            mobile="13600006003", policy="K3"),
+        rec("call_center", "TK3", name="张林", pinyin="ZHANG LIN", policy="K2"),
+    ]
+    ids = run(rows)
+    rules = {r["source_record_id"]: r["match_rule"] for r in run.last}
+    assert same(ids, "K1:holder", "TK1") and rules["TK1"] == "caller_policy_name"
+    assert ids["TK2"] != ids["K1:holder"]
+    assert same(ids, "K2:holder", "TK3") and ids["TK3"] != ids["K3:holder"]
+    ids_off = run(rows, cfg=with_linkage(caller_policy_name_links=False))
+    assert ids_off["TK1"] != ids_off["K1:holder"]
 
 
 # --------------------------------------------------------------------------------- guards

@@ -61,7 +61,7 @@ customers as (
         min(first_seen_date) as first_seen_date,
         max(current_version_date) as last_seen_date,
         max(case when match_rule in ('resident_id', 'document_no', 'credit_code') then 1 else 0 end) = 1 as has_valid_id,
-        max(case when match_rule in ('probabilistic', 'mobile_exclusive', 'caller_policy', 'name_agent', 'name_exclusive') then 1 else 0 end) = 1 as has_probabilistic_links,
+        max(case when match_rule in ('probabilistic', 'mobile_exclusive', 'caller_policy', 'name_agent', 'name_typo_mobile', 'caller_policy_name', 'name_exclusive') then 1 else 0 end) = 1 as has_probabilistic_links,
         max(case when is_resolvable then 1 else 0 end) = 1 as is_resolvable,
         max(case when is_anchor then source_system end) as anchor_source_system,
         max(case when is_anchor then source_record_id end) as anchor_source_record_id
