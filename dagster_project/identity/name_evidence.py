@@ -98,7 +98,13 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
     names_clause = "and (one.w, one.t) in (select w, t from typo_ok)" if spec.get("names") else ""
     edges = con.execute(f"""
         with keys as (select distinct cluster, k, holds from _nk where k is not null),
-        weak as (select cluster from _nk_info where not anchored and person and not never),
+        -- a key three customers hold has two holders besides any weak one: it links nothing and
+        -- refuses every weak customer holding it (so a common name never makes a large join)
+        crowded as (select k from keys where holds group by k having count(*) > 2),
+        weak as (
+            select cluster from _nk_info where not anchored and person and not never
+            except select cluster from keys semi join crowded using (k)
+        ),
         cand as (
             select w.cluster as w, h.cluster as t
             from keys w join weak using (cluster)
