@@ -15,7 +15,8 @@ One module per concern, in pipeline order:
   ambiguities stay apart), then a nameless record joins the one named customer holding its
   mobile; the whole run on one DuckDB connection;
 - `name_evidence.py`: a customer without a valid ID joins the one customer holding its name with
-  the same agent, or its name at all (counted over the resolved customers);
+  the same agent, its number under a name one character off, the policy it calls about under
+  the holder's name, or its name at all (counted over the resolved customers);
 - `stable_ids.py`: customer ids that survive daily runs and reproduce on a rebuild;
 - `evaluate.py`: scoring against a simulator's truth (tests and benchmarks only).
 """

@@ -36,7 +36,7 @@ from .config import LinkageConfig, MatchingConfig
 from .linkage import FSModel, score_pairs, train_model
 from .name_evidence import attach_by_exclusive_key
 from .records import prepare_records
-from .rules import deterministic_units
+from .rules import deterministic_units, sql_list
 from .stable_ids import assign_customer_ids
 
 
@@ -216,10 +216,6 @@ def _union_name_only(con: duckdb.DuckDBPyConnection, uf: ConstrainedUnionFind, n
     return refused
 
 
-def _sql_list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(null)"
-
-
 def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfig) -> dict[str, int]:
     """Second pass over `clusters`: the mobile as evidence once the customers are known.
 
@@ -245,7 +241,7 @@ def attach_by_exclusive_mobile(con: duckdb.DuckDBPyConnection, cfg: LinkageConfi
     con.execute(f"""
         create or replace temp table _cinfo as
         select cluster, bool_or(names_someone) as named, bool_and(party_type = 'person') as person,
-               coalesce(bool_or(prole in {_sql_list(cfg.mobile_exclusive_never_roles)}), false) as never,
+               coalesce(bool_or(prole in {sql_list(cfg.mobile_exclusive_never_roles)}), false) as never,
                coalesce(max(birth) > (select max(first_seen) from recs) - interval {int(cfg.minor_age_years)} year,
                         false) as minor
         from _cl group by cluster
@@ -389,15 +385,15 @@ def resolve(con: duckdb.DuckDBPyConnection, source: str, cfg: MatchingConfig, pr
     score_pairs(con, model, cfg.linkage)
     lap("scoring")
     counts["clustering"] = cluster_units(con, n, cfg.linkage)
-    if cfg.linkage.name_agent_links:
-        counts["clustering"].update(attach_by_exclusive_key(con, "name_agent", cfg.linkage.mobile_exclusive_never_roles))
-    if cfg.linkage.name_typo_mobile_links:
-        counts["clustering"].update(attach_by_exclusive_key(con, "name_typo_mobile", cfg.linkage.mobile_exclusive_never_roles))
-    if cfg.linkage.caller_policy_name_links:
-        counts["clustering"].update(attach_by_exclusive_key(con, "caller_policy_name", cfg.linkage.mobile_exclusive_never_roles))
+
+    def name_passes(*rules: str) -> None:  # each behind its switch `linkage.<rule>_links`
+        for rule in rules:
+            if getattr(cfg.linkage, f"{rule}_links"):
+                counts["clustering"].update(attach_by_exclusive_key(con, rule, cfg.linkage.mobile_exclusive_never_roles))
+
+    name_passes("name_agent", "name_typo_mobile", "caller_policy_name")
     counts["clustering"].update(attach_by_exclusive_mobile(con, cfg.linkage))
-    if cfg.linkage.name_exclusive_links:
-        counts["clustering"].update(attach_by_exclusive_key(con, "name_exclusive", cfg.linkage.mobile_exclusive_never_roles))
+    name_passes("name_exclusive")
     lap("clustering")
     counts["ids"] = assign_customer_ids(con, previous)
     con.execute("""

@@ -28,15 +28,16 @@ when exactly one does:
 
 In the two passes reading names one character off, a name off that a third customer carries
 links nothing (a sibling's or twin's own name).
+
 Every pass refuses an attachment whose two customers hold mobiles, or birth dates, none of
 which agree (a namesake with another phone number, a namesake's child) - unless, for the
 mobiles, the weak customer names a policy the other customer's records name too (a caller
 with the customer's name, calling about the customer's policy from a new number) - and never
-touches an
-enterprise, nor a privacy request (`mobile_exclusive_never_roles`: a wrong match would export
-or erase someone else's data). Weak customers holding each other's key (two leads of one prospect) become one; a
-component of attachments holds at most one anchored customer, because a weak customer attaches
-to one customer only and an anchored one attaches to none.
+touches an enterprise, nor a privacy request (`mobile_exclusive_never_roles`: a wrong match
+would export or erase someone else's data). Weak customers holding each other's key (two
+leads of one prospect) become one; a component of attachments holds at most one anchored
+customer, because a weak customer attaches to one customer only and an anchored one attaches
+to none.
 
 The attached records take the rule's name as `match_rule` and, as `match_probability`, the best
 scored pair between them and their new customer (null when no pair was scored: the evidence is
@@ -49,7 +50,7 @@ import duckdb
 import numpy as np
 
 from .clustering import components, move_customers
-from .rules import chars_apart
+from .rules import chars_apart, sql_list
 
 # The key each pass reads off a record, and which records may hold it for a weak customer to join.
 PASSES = {
@@ -79,7 +80,6 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
     """Run pass `rule` (a key of PASSES) over temp table `clusters`; returns the counts. A weak
     customer holding a record of a role in `never_roles` (a privacy request) is never attached."""
     spec = PASSES[rule]
-    never = ", ".join("'" + r.replace("'", "''") + "'" for r in never_roles) or "null"
     con.execute(f"""
         create or replace temp table _nk as
         select c.cluster, r.rid, r.anchor, r.party_type, r.mob, r.birth, r.prole, r.pol, r.nm, r.nick, r.surname,
@@ -89,13 +89,33 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
     con.execute(f"""
         create or replace temp table _nk_info as
         select cluster, bool_or(anchor is not null) as anchored, bool_and(party_type = 'person') as person,
-               coalesce(bool_or(prole in ({never})), false) as never,
+               coalesce(bool_or(prole in {sql_list(never_roles)}), false) as never,
                list(distinct mob) filter (where mob is not null) as mobs,
                list(distinct birth) filter (where birth is not null) as births,
                list(distinct pol) filter (where pol is not null) as pols
         from _nk group by cluster
     """)
-    names_clause = "and (one.w, one.t) in (select w, t from typo_ok)" if spec.get("names") else ""
+    names = spec.get("names")
+    # the passes reading names: every real name of the weak customer is the other's or one
+    # character off it (`typo`: one at least off), and no third customer carries a name that is
+    # off (a sibling's own)
+    name_ctes = f"""
+        names as (select distinct cluster, nm, surname from _nk where nm is not null and not nick),
+        name_holders as (select nm, count(distinct cluster) as holders from names group by nm),
+        name_pairs as (
+            select o.w, o.t, wn.nm,
+                   coalesce(bool_or(tn.nm = wn.nm), false) as same,
+                   coalesce(bool_or(tn.surname = wn.surname and length(tn.nm) = length(wn.nm)
+                                    and {chars_apart('tn.nm', 'wn.nm')} = 1), false) as typo
+            from one o join names wn on wn.cluster = o.w left join names tn on tn.cluster = o.t
+            group by all
+        ),
+        names_ok as (
+            select n.w, n.t from name_pairs n join name_holders h using (nm)
+            group by n.w, n.t
+            having bool_and(n.same or n.typo) and {'bool_or(n.typo)' if names == 'typo' else 'true'}
+               and not bool_or(not n.same and h.holders > 1)
+        ),""" if names else ""
     edges = con.execute(f"""
         with keys as (select distinct cluster, k, holds from _nk where k is not null),
         -- a key three customers hold has two holders besides any weak one: it links nothing and
@@ -111,32 +131,15 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
             join keys h on h.k = w.k and h.cluster <> w.cluster and h.holds
         ),
         one as (select w, min(t) as t from cand group by w having count(distinct t) = 1),
-        names as (select distinct cluster, nm, surname from _nk where nm is not null and not nick),
-        name_holders as (select nm, count(distinct cluster) as holders from names group by nm),
-        name_pairs as (
-            select o.w, o.t, wn.nm,
-                   coalesce(bool_or(tn.nm = wn.nm), false) as same,
-                   coalesce(bool_or(tn.surname = wn.surname and length(tn.nm) = length(wn.nm)
-                                    and {chars_apart('tn.nm', 'wn.nm')} = 1), false) as typo
-            from one o join names wn on wn.cluster = o.w left join names tn on tn.cluster = o.t
-            group by all
-        ),
-        -- every real name of the weak customer is the other's or one character off it (`typo`: one
-        -- at least off by one), and no third customer carries a name that is off (a sibling's own)
-        typo_ok as (
-            select n.w, n.t from name_pairs n join name_holders h using (nm)
-            group by n.w, n.t
-            having bool_and(n.same or n.typo) and {'bool_or(n.typo)' if spec.get('names') == 'typo' else 'true'}
-               and not bool_or(not n.same and h.holders > 1)
-        )
+        {name_ctes}
+        attach as (select w, t from one {'semi join names_ok using (w, t)' if names else ''})
         select one.w, one.t
-        from one join _nk_info a on a.cluster = one.w join _nk_info b on b.cluster = one.t
+        from attach one join _nk_info a on a.cluster = one.w join _nk_info b on b.cluster = one.t
         where b.person
           and (len(coalesce(a.mobs, [])) = 0 or len(coalesce(b.mobs, [])) = 0 or list_has_any(a.mobs, b.mobs)
                or list_has_any(coalesce(a.pols, []), coalesce(b.pols, [])))
           and (len(coalesce(a.births, [])) = 0 or len(coalesce(b.births, [])) = 0
                or list_has_any(a.births, b.births))
-          {names_clause}
         order by one.w
     """).fetchnumpy()
     w, t = np.asarray(edges["w"], dtype=np.int64), np.asarray(edges["t"], dtype=np.int64)

@@ -43,6 +43,11 @@ def names_agree(a: str, b: str) -> str:
             f"or ({a}.nkey = {b}.nkey and length({a}.nkey) >= 4)))")
 
 
+def sql_list(values: tuple[str, ...]) -> str:
+    """SQL: a parenthesised list of string literals for `in`, `(null)` (matching nothing) when empty."""
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(null)"
+
+
 def chars_apart(a: str, b: str) -> str:
     """SQL: in how many character positions two equally long strings differ. DuckDB's
     levenshtein / hamming count UTF-8 *bytes*: two Chinese names one character apart are

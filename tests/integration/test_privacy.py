@@ -108,14 +108,22 @@ def _pick_person(con, offset: int = 0) -> tuple[str, str, str, str]:
     return row[0]
 
 
-def _add_person_record(con, record_id: str, id_no=None, mobile=None, name=None,
-                       entity: str = "privacy_requests", role: str = "requester") -> None:
-    """A call_center row of identity.int_person_records (a privacy request is a person record)."""
+def _add_person_record(con, record_id: str, customer: str, id_no=None, mobile=None, name=None,
+                       entity: str = "privacy_requests", role: str = "requester",
+                       match_rule: str = "resident_id", match_probability: float = 1.0) -> None:
+    """A call_center row of identity.int_person_records (a privacy request is a person record) and
+    its customer_xref row, as identity resolution leaves them."""
     con.execute("""insert into identity.int_person_records by name
                    select 'call_center' as source_system, ? as source_entity, ? as role, ? as source_record_id,
                           'person' as party_type, ? as id_no, ? as mobile, ? as name, true as is_resolvable,
                           date '2025-12-01' as first_seen_date, date '2025-12-01' as current_version_date""",
                 [entity, role, record_id, id_no, mobile, name]).fetchall()
+    con.execute("""insert into identity.customer_xref by name
+                   select 'call_center' as source_system, ? as source_entity, ? as role, ? as source_record_id,
+                          ? as customer_id, 'person' as party_type, ? as match_rule, ? as match_probability,
+                          true as is_resolvable, false as is_anchor, date '2025-12-01' as first_seen_date,
+                          date '2025-12-01' as resolved_on""",
+                [entity, role, record_id, customer, match_rule, match_probability]).fetchall()
 
 
 def _add_request(con, request_id: str, request_type: str, customer: str) -> None:
@@ -123,13 +131,7 @@ def _add_request(con, request_id: str, request_type: str, customer: str) -> None
     con.execute("""insert into staging.stg_call_center__privacy_requests by name
                    select ? as request_id, 'missing' as id_no_kind, ? as request_type,
                           timestamp '2025-12-01 10:00:00' as received_at""", [request_id, request_type]).fetchall()
-    _add_person_record(con, request_id)
-    con.execute("""insert into identity.customer_xref by name
-                   select 'call_center' as source_system, 'privacy_requests' as source_entity,
-                          'requester' as role, ? as source_record_id, ? as customer_id,
-                          'person' as party_type, 'resident_id' as match_rule, 1.0 as match_probability,
-                          true as is_resolvable, false as is_anchor, date '2025-12-01' as first_seen_date,
-                          date '2025-12-01' as resolved_on""", [request_id, customer]).fetchall()
+    _add_person_record(con, request_id, customer)
 
 
 def _warehouse_hits(con, needles: list[str]) -> dict[str, int]:
@@ -187,23 +189,12 @@ def test_erasure_leaves_no_trace_and_redelivery_is_suppressed(built_platform, tm
                            select 'PRTEST0001' as request_id, ? as id_no, true as id_no_valid, 'valid' as id_no_kind,
                                   ? as mobile, true as mobile_valid, ? as name, 'erasure' as request_type,
                                   timestamp '2025-12-01 10:00:00' as received_at""", [id_no, mobile, name]).fetchall()
-            con.execute("""insert into identity.customer_xref by name
-                           select 'call_center' as source_system, 'privacy_requests' as source_entity,
-                                  'requester' as role, 'PRTEST0001' as source_record_id, ? as customer_id,
-                                  'person' as party_type, 'resident_id' as match_rule, 1.0 as match_probability,
-                                  true as is_resolvable, false as is_anchor, date '2025-12-01' as first_seen_date,
-                                  date '2025-12-01' as resolved_on""", [customer]).fetchall()
-            _add_person_record(con, "PRTEST0001", id_no, mobile, name)
+            _add_person_record(con, "PRTEST0001", customer, id_no, mobile, name)
             # and an access and a restrict_marketing request of another customer, in the same run
             other = _pick_person(con, offset=1)[0]
             # a relative's call from the person's phone: another customer's record the purge takes
-            _add_person_record(con, "TKTEST0009", mobile=mobile, entity="tickets", role="caller")
-            con.execute("""insert into identity.customer_xref by name
-                           select 'call_center' as source_system, 'tickets' as source_entity, 'caller' as role,
-                                  'TKTEST0009' as source_record_id, ? as customer_id, 'person' as party_type,
-                                  'probabilistic' as match_rule, 0.95 as match_probability, true as is_resolvable,
-                                  false as is_anchor, date '2025-12-01' as first_seen_date,
-                                  date '2025-12-01' as resolved_on""", [other]).fetchall()
+            _add_person_record(con, "TKTEST0009", other, mobile=mobile, entity="tickets", role="caller",
+                               match_rule="probabilistic", match_probability=0.95)
             _add_request(con, "PRTEST0002", "access", other)
             _add_request(con, "PRTEST0003", "restrict_marketing", other)
             out = process_requests(con, lake, root / "exports", salt)
