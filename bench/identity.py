@@ -18,6 +18,13 @@ the unresolvable share, household merges by a shared mobile alone, party mixes, 
 floor (evaluate.py `oracle_floor`: the duplicate rate left by linking, within each true person,
 every two resolvable records that share an identifier value - what the records alone can join).
 Targets (issue 3): 1M records < 60 s, 3M < 3 min, peak memory < 4 GB at 3M.
+
+    .venv/bin/python bench/identity.py --engine spark --records 100000   # the same on local Spark
+
+`--engine spark` runs the same engine with every query on a local Spark (spark/connection.py;
+local[2], CDP_SPARK_DRIVER_MEMORY, default 2g): the records are read from Parquet (the export
+from the warehouse is not timed), the peak memory is the Python driver's plus the JVM's, and the
+xref is compared row for row with DuckDB's on the same records (`same_as_duckdb`).
 """
 
 from __future__ import annotations
@@ -66,6 +73,75 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def _descendants_peak_gb() -> float:
+    """Peak resident memory of this process's child processes (the Spark JVM)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    mine, total = {os.getpid()}, 0.0
+    for _ in range(4):
+        mine |= {pid for pid, ppid in parents.items() if ppid in mine}
+    for pid in mine - {os.getpid()}:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024**2
+        except OSError:
+            continue
+    return total
+
+
+def match_on_spark(root: Path) -> dict:
+    """Child process: the same resolution with every query on local Spark; compared with DuckDB."""
+    import tempfile
+
+    import duckdb
+    from pyspark.sql import SparkSession
+
+    from dagster_project.identity.config import load_config
+    from dagster_project.identity.engine import resolve
+    from dagster_project.identity.evaluate import report
+    from dagster_project.spark.connection import SparkConnection
+
+    tmp = Path(tempfile.mkdtemp(prefix="idbench-spark-", dir=str(root)))
+    con = duckdb.connect()
+    con.execute(f"attach '{root / 'warehouse' / 'cdp.duckdb'}' as wh (read_only)")
+    con.execute(f"copy (select * from wh.identity.int_person_records) to '{tmp / 'records.parquet'}' (format parquet)")
+    spark = (SparkSession.builder.master("local[2]").appName("cdp-bench-identity")
+             .config("spark.driver.memory", os.environ.get("CDP_SPARK_DRIVER_MEMORY", "2g"))
+             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
+             .config("spark.sql.shuffle.partitions", os.environ.get("CDP_SPARK_SHUFFLE_PARTITIONS", "4"))
+             .config("spark.sql.session.timeZone", "UTC").config("spark.sql.ansi.enabled", "false")
+             .config("spark.ui.enabled", "false").config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
+             .config("spark.local.dir", str(tmp / "local")).getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.read.parquet(str(tmp / "records.parquet")).createOrReplaceTempView("person_records")
+    scon = SparkConnection(spark, str(tmp / "scratch"))
+    started = time.perf_counter()
+    res = resolve(scon, "person_records", load_config())
+    seconds = time.perf_counter() - started
+    peak_gb = peak_rss_gb() + _descendants_peak_gb()
+    spark.table("xref").write.parquet(str(tmp / "xref"))
+    scon.close()
+    spark.stop()
+    con.execute(f"create table xref_spark as select * from read_parquet('{tmp / 'xref' / '*.parquet'}')")
+    resolve(con, "wh.identity.int_person_records", load_config())  # DuckDB, for the comparison
+    cols = "source_system, source_record_id, customer_id, match_rule, round(match_probability, 9), is_anchor"
+    differ = con.execute(f"select count(*) from ((select {cols} from xref except all select {cols} from xref_spark) "
+                         f"union all (select {cols} from xref_spark except all select {cols} from xref))").fetchall()[0][0]
+    con.execute(f"create view truth as select * from '{root / 'truth' / 'person_records.parquet'}'")
+    r = report(con, "xref_spark", "truth", "wh.identity.int_person_records")
+    import shutil
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {"records": res.records, "seconds": round(seconds, 1), "peak_gb": round(peak_gb, 2),
+            "steps": {**res.seconds, "same_as_duckdb": differ == 0, "rows_differing": int(differ)},
+            "report": r.as_dict()}
+
+
 def match(root: Path) -> dict:
     """Child process: resolve the warehouse's person records; time, peak memory, quality."""
     import duckdb
@@ -91,10 +167,12 @@ def main() -> None:
     p.add_argument("--records", type=int, nargs="*", default=[100_000, 1_000_000, 3_000_000])
     p.add_argument("--work", default=str(ROOT / "data" / "bench" / "identity"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     p.add_argument("--match", default=None, help=argparse.SUPPRESS)  # child process entry
     args = p.parse_args()
     if args.match:
-        print(json.dumps(match(Path(args.match))))
+        run = match_on_spark if args.engine == "spark" else match
+        print(json.dumps(run(Path(args.match))))
         return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -102,7 +180,8 @@ def main() -> None:
           f"all: {'prec.':>6} {'recall':>6} {'dup':>6} | {'unres.':>6} {'hh-mob':>6} {'mixes':>5} {'floor':>6}  steps (s)")
     for n in args.records:
         root = prepare(work, n, args.seed)
-        out = subprocess.run([sys.executable, __file__, "--match", str(root)], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, __file__, "--engine", args.engine, "--match", str(root)],
+                             capture_output=True, text=True,
                              cwd=ROOT, env=os.environ.copy())
         if out.returncode != 0:
             raise SystemExit(out.stderr[-4000:])

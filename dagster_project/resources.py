@@ -7,7 +7,8 @@ the same pool serialises the steps that open Spark's embedded Derby metastore (o
 `Warehouse.workspace()` is the engine adapter of the Python assets: a DuckDB connection on which
 the warehouse tables they read are visible under their usual names (the warehouse itself on
 DuckDB; on Spark, an in-memory DuckDB loaded from Spark through a Spark job), and `publish()`
-writes the tables they produce back to the selected engine.
+writes the tables they produce back to the selected engine. (Identity resolution is the
+exception: on Spark its queries run on Spark itself, identity/on_spark.py.)
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ class Warehouse(dg.ConfigurableResource):
             return
         from .spark.client import run_spark_job
 
-        tmp = Path(tempfile.mkdtemp(prefix="cdp-spark-", dir=str(_spark_scratch())))
+        tmp = Path(tempfile.mkdtemp(prefix="cdp-spark-", dir=str(spark_scratch())))
         con = duckdb.connect()
         try:
             loaded: dict[str, int] = {}
@@ -198,7 +199,7 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
 
-def _spark_scratch() -> Path:
+def spark_scratch() -> Path:
     s = get_settings()
     path = (s.spark_dir or s.data_dir / "spark") / "exchange"
     path.mkdir(parents=True, exist_ok=True)

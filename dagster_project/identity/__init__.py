@@ -18,5 +18,7 @@ One module per concern, in pipeline order:
   the same agent, its number under a name one character off, the policy it calls about under
   the holder's name, or its name at all (counted over the resolved customers);
 - `stable_ids.py`: customer ids that survive daily runs and reproduce on a rebuild;
+- `assets.py`: the Dagster asset (`run_resolution`: resolve, write, summarise, check);
+  `on_spark.py`: the same with every query on Spark (CDP_ENGINE=spark, spark/connection.py);
 - `evaluate.py`: scoring against a simulator's truth (tests and benchmarks only).
 """

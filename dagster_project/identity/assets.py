@@ -1,9 +1,9 @@
 """The matching asset: identity.int_person_records (dbt) -> identity.customer_xref and
 identity.customer_id_history (warehouse tables), in the `duckdb` pool (it writes the warehouse).
 
-The matching itself runs on a DuckDB connection (identity/engine.py) whatever the engine: with
-CDP_ENGINE=spark the person records are read from Spark and both tables written back to Spark
-through `Warehouse.workspace()` (the engine adapter, resources.py), so ids are the same on both.
+The matching (identity/engine.py) runs where the warehouse is: on the DuckDB file itself, or with
+CDP_ENGINE=spark every query on Spark, in a Spark job (identity/on_spark.py). Both run
+`run_resolution` below with the same SQL, so ids are the same on both engines.
 
 `customer_xref` holds one row per person-bearing record, every run, with its customer id and how
 it got it (`match_rule`, `match_probability`). Records that carry too little to match
@@ -17,6 +17,7 @@ or split, dated with the business date of the run's data.
 
 import json
 import time
+from typing import Callable
 
 import dagster as dg
 import duckdb
@@ -34,8 +35,6 @@ CUSTOMER_ID_HISTORY = dg.AssetKey(["identity", "customer_id_history"])
 # the tables' columns and types are described once, in the dbt source both sides read
 SOURCES_YAML = DBT_PROJECT_DIR / "models" / "identity" / "_identity__sources.yml"
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, None))
-# what the asset reads from the warehouse (and, on Spark, loads into its DuckDB workspace)
-IDENTITY_READS = ("identity.int_person_records", "identity.customer_xref", "identity.customer_id_history")
 
 
 def table_columns(table: str, source_name: str = "identity", sources_yaml=SOURCES_YAML) -> str:
@@ -76,8 +75,9 @@ def write_resolution(con: duckdb.DuckDBPyConnection, resolved_on: str) -> None:
         raise
 
 
-def resolution_metadata(con: duckdb.DuckDBPyConnection, res: Resolution, duplicate_probability: float) -> dict:
-    """What a data engineer looks at first: customers, cluster sizes, records per rule, duplicates."""
+def resolution_summary(con: duckdb.DuckDBPyConnection, res: Resolution, duplicate_probability: float) -> dict:
+    """What a data engineer looks at first: customers, cluster sizes, records per rule, duplicates
+    (plain JSON values: the Spark job returns it through its process boundary)."""
     customers = dict(con.execute(
         "select party_type, count(distinct customer_id) from xref group by 1").fetchall())
     sizes = con.execute("select n, count(*) from (select customer_id, count(*) as n from xref group by 1) group by 1").fetchall()
@@ -86,7 +86,7 @@ def resolution_metadata(con: duckdb.DuckDBPyConnection, res: Resolution, duplica
         label = f"{lo}" if lo == hi else (f"{lo}-{hi}" if hi else f"{lo}+")
         buckets[label] = int(sum(c for n, c in sizes if n >= lo and (hi is None or n <= hi)))
     rules = dict(con.execute("select match_rule, count(*) from xref group by 1 order by 2 desc").fetchall())
-    total_customers = sum(customers.values())
+    total_customers = int(sum(customers.values()))
     # customers holding a record that a record of another customer matches with probability
     # >= duplicate_probability but that the rules kept apart (a mobile alone, an ambiguity, a conflict)
     probable = con.execute(f"""
@@ -101,7 +101,7 @@ def resolution_metadata(con: duckdb.DuckDBPyConnection, res: Resolution, duplica
         )
     """).fetchall()[0][0]
     unresolvable = con.execute("select count(*) from xref where not is_resolvable").fetchall()[0][0]
-    return {
+    return _plain({
         "records": res.records,
         "customers": total_customers,
         "person_customers": int(customers.get("person", 0)),
@@ -109,16 +109,64 @@ def resolution_metadata(con: duckdb.DuckDBPyConnection, res: Resolution, duplica
         "records_per_customer": round(res.records / total_customers, 3) if total_customers else 0.0,
         "unresolvable_records": int(unresolvable),
         "estimated_duplicate_rate": round(probable / total_customers, 5) if total_customers else 0.0,
-        "cluster_size_distribution": dg.MetadataValue.json(buckets),
-        "records_per_rule": dg.MetadataValue.json({k: int(v) for k, v in rules.items()}),
+        "cluster_size_distribution": buckets,
+        "records_per_rule": {k: int(v) for k, v in rules.items()},
         "merges": res.counts["ids"]["merges"],
         "splits": res.counts["ids"]["splits"],
         "candidate_pairs": res.counts["candidate_pairs"]["pairs"],
         "training_pairs": res.model.training_pairs,
-        "pipeline_counts": dg.MetadataValue.json(res.counts),
-        "seconds_per_step": dg.MetadataValue.json(res.seconds),
-        "model": dg.MetadataValue.json(res.model.as_metadata()),
-    }
+        "pipeline_counts": res.counts,
+        "seconds_per_step": res.seconds,
+        "model": res.model.as_metadata(),
+    })
+
+
+def _plain(value):
+    """JSON-safe copy (numpy scalars from either engine's fetches become Python numbers)."""
+    def default(v):
+        return v.item() if hasattr(v, "item") else str(v)
+    return json.loads(json.dumps(value, default=default))
+
+
+def check_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The figures of the asset's checks, read back from the written tables."""
+    row = con.execute("""
+        select
+            (select count(*) from identity.int_person_records) as person_records,
+            (select count(*) from identity.customer_xref) as xref_rows,
+            (select count(*) from (select distinct source_system, source_record_id from identity.customer_xref)) as xref_keys,
+            (select count(*) from (select customer_id from identity.customer_xref
+                                    group by 1 having count(distinct party_type) > 1)) as mixed,
+            (select count(*) from (select x.customer_id from identity.customer_xref x
+                                    join identity.int_person_records r using (source_system, source_record_id)
+                                    where r.id_no_kind in ('valid', 'upgraded_15') and r.party_type = 'person'
+                                      and coalesce(r.id_type, 'resident_id') = 'resident_id'
+                                    group by 1 having count(distinct r.id_no) > 1)) as two_ids,
+            (select count(*) from identity.customer_id_history) as history_rows
+    """).fetchall()[0]
+    names = ("person_records", "xref_rows", "xref_keys", "mixed", "two_ids", "history_rows")
+    return {k: int(v) for k, v in zip(names, row)}
+
+
+def run_resolution(con: duckdb.DuckDBPyConnection, has_previous: bool,
+                   write: Callable[[duckdb.DuckDBPyConnection, str], None]) -> dict:
+    """The asset's work on one connection (a DuckDB warehouse, or identity/on_spark.py's Spark
+    connection): resolve against the previous xref, `write` both tables, summarise and check."""
+    cfg = load_config()
+    previous = None
+    if has_previous:
+        con.execute("create or replace temp table previous_xref as select * from identity.customer_xref")
+        previous = "previous_xref"
+    res = resolve(con, "identity.int_person_records", cfg, previous=previous)
+    resolved_on = str(con.execute("select coalesce(max(first_seen_date), current_date) from xref").fetchall()[0][0])
+    write(con, resolved_on)
+    return {"summary": resolution_summary(con, res, cfg.quality.duplicate_probability),
+            "checks": check_counts(con), "resolved_on": resolved_on}
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return _table_exists(con, schema, table) and con.execute(
+        f"select count(*) from {schema}.{table}").fetchall()[0][0] > 0
 
 
 @dg.multi_asset(
@@ -144,44 +192,27 @@ def resolution_metadata(con: duckdb.DuckDBPyConnection, res: Resolution, duplica
 def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Deterministic rules, Fellegi-Sunter linkage and constrained clustering over
     identity.int_person_records; stable customer ids against the previous xref."""
-    cfg = load_config()
     start = time.perf_counter()
-    # the engine adapter: on DuckDB the warehouse itself; on Spark the records are read from Spark
-    # into an in-memory DuckDB, resolved there, and the two identity tables written back to Spark
-    with warehouse.workspace(reads=IDENTITY_READS) as ws:
-        con = ws.con
-        previous = None
-        if _table_exists(con, "identity", "customer_xref") and con.execute(
-                "select count(*) from identity.customer_xref").fetchall()[0][0] > 0:
-            con.execute("create or replace temp table previous_xref as select * from identity.customer_xref")
-            previous = "previous_xref"
-        res = resolve(con, "identity.int_person_records", cfg, previous=previous)
-        resolved_on = con.execute("select coalesce(max(first_seen_date), current_date) from xref").fetchall()[0][0]
-        write_resolution(con, str(resolved_on))
-        ws.publish(["identity.customer_xref", "identity.customer_id_history"])
-        meta = resolution_metadata(con, res, cfg.quality.duplicate_probability)
-        history_rows = con.execute("select count(*) from identity.customer_id_history").fetchall()[0][0]
-        checks = con.execute("""
-            select
-                (select count(*) from identity.int_person_records) as person_records,
-                (select count(*) from identity.customer_xref) as xref_rows,
-                (select count(*) from (select distinct source_system, source_record_id from identity.customer_xref)) as xref_keys,
-                (select count(*) from (select customer_id from identity.customer_xref
-                                        group by 1 having count(distinct party_type) > 1)) as mixed,
-                (select count(*) from (select x.customer_id from identity.customer_xref x
-                                        join identity.int_person_records r using (source_system, source_record_id)
-                                        where r.id_no_kind in ('valid', 'upgraded_15') and r.party_type = 'person'
-                                          and coalesce(r.id_type, 'resident_id') = 'resident_id'
-                                        group by 1 having count(distinct r.id_no) > 1)) as two_ids
-        """).fetchall()[0]
-        meta["engine"] = ws.engine
-    person_records, xref_rows, xref_keys, mixed, two_ids = (int(x) for x in checks)
+    if warehouse.engine == "spark":
+        # every query of the engine runs on Spark (identity/on_spark.py), in a Spark job's process
+        from .on_spark import resolve_with_spark_job
+
+        out = resolve_with_spark_job()
+    else:
+        with warehouse.workspace() as ws:  # the warehouse file itself
+            out = run_resolution(ws.con, _has_rows(ws.con, "identity", "customer_xref"), write_resolution)
+            out["engine"] = ws.engine
+    summary, counts = out["summary"], out["checks"]
+    meta = {k: dg.MetadataValue.json(v) if isinstance(v, dict) else v for k, v in summary.items()}
+    meta["engine"] = out["engine"]
+    person_records, xref_rows, xref_keys, mixed, two_ids, history_rows = (
+        counts[k] for k in ("person_records", "xref_rows", "xref_keys", "mixed", "two_ids", "history_rows"))
     meta["seconds"] = round(time.perf_counter() - start, 2)
-    meta["resolved_on"] = str(resolved_on)
+    meta["resolved_on"] = out["resolved_on"]
     context.log.info("identity resolution: %s", json.dumps({k: v for k, v in meta.items() if isinstance(v, (int, float, str))}))
     yield dg.MaterializeResult(asset_key=CUSTOMER_XREF, metadata=meta)
     yield dg.MaterializeResult(asset_key=CUSTOMER_ID_HISTORY, metadata={
-        "merges_this_run": meta["merges"], "splits_this_run": meta["splits"], "history_rows": int(history_rows)})
+        "merges_this_run": summary["merges"], "splits_this_run": summary["splits"], "history_rows": history_rows})
     yield dg.AssetCheckResult(check_name="covers_every_person_record", asset_key=CUSTOMER_XREF,
                               passed=person_records == xref_rows == xref_keys,
                               metadata={"person_records": person_records, "xref_rows": xref_rows, "distinct_keys": xref_keys})

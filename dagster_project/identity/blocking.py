@@ -122,14 +122,14 @@ def _rule_pairs(rule: str, cfg: BlockingConfig, pair_filter: str) -> str:
         "name": "case when not nick then nkey end",
     }[rule]
     return f"""
-        with keyed as (
+        with keyed_{rule} as (
             select *, {key} as bkey from mrec where {base} and {key} is not null
         ),
-        blocks as (
-            select * from keyed where bkey in (select bkey from keyed group by bkey having {having})
+        blocks_{rule} as (
+            select * from keyed_{rule} where bkey in (select bkey from keyed_{rule} group by bkey having {having})
         )
         select x.rid as a, y.rid as b
-        from blocks x join blocks y on y.bkey = x.bkey and x.rid < y.rid
+        from blocks_{rule} x join blocks_{rule} y on y.bkey = x.bkey and x.rid < y.rid
         where {pair_filter}"""
 
 
@@ -149,7 +149,8 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig) -> dict
 
 def training_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig, max_pairs: int) -> dict[str, int]:
     """Temp table train(a, b, rules, is_match): candidate-like pairs of records whose units both
-    hold a valid ID, labelled by ID equality; a deterministic hash sample when there are too many."""
+    hold a valid ID, labelled by ID equality; a deterministic sample when there are too many (plain arithmetic on the
+    record numbers, which every engine computes alike; engines' hash functions differ)."""
     keep = "x.anchored and y.anchored"
     parts = [f"select a, b, {RULE_BIT[r]} as bit from ({_rule_pairs(r, cfg, keep)})"
              for r in cfg.rules if r != "id_one_off"]
@@ -165,7 +166,7 @@ def training_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig, max_pair
         create or replace temp table train as
         select t.a, t.b, t.rules, x.unit_anchor = y.unit_anchor as is_match
         from train_all t join mrec x on x.rid = t.a join mrec y on y.rid = t.b
-        where {'true' if keep_every == 1 else f'hash(t.a, t.b) % {keep_every} = 0'}
+        where {'true' if keep_every == 1 else f'(cast(t.a as bigint) * 1000003 + t.b) % {keep_every} = 0'}
     """)
     con.execute("drop table train_all")
     counts = _rule_counts(con, "train", cfg)

@@ -90,8 +90,8 @@ def cluster_units(con: duckdb.DuckDBPyConnection, n: int, cfg: LinkageConfig) ->
         left join unit_attrs xa on xa.unit = e.ua and e.name_only
         left join unit_attrs xb on xb.unit = e.ub and e.name_only
         where not e.name_only
-           or ((len(coalesce(xa.mobs, [])) = 0 or len(coalesce(xb.mobs, [])) = 0 or list_has_any(xa.mobs, xb.mobs))
-               and (len(coalesce(xa.births, [])) = 0 or len(coalesce(xb.births, [])) = 0
+           or ((array_length(coalesce(xa.mobs, [])) = 0 or array_length(coalesce(xb.mobs, [])) = 0 or list_has_any(xa.mobs, xb.mobs))
+               and (array_length(coalesce(xa.births, [])) = 0 or array_length(coalesce(xb.births, [])) = 0
                     or list_has_any(xa.births, xb.births)))
     """)
     # ambiguous: an unanchored unit whose two best anchored candidates are too close to call

@@ -136,9 +136,9 @@ def attach_by_exclusive_key(con: duckdb.DuckDBPyConnection, rule: str,
         select one.w, one.t
         from attach one join _nk_info a on a.cluster = one.w join _nk_info b on b.cluster = one.t
         where b.person
-          and (len(coalesce(a.mobs, [])) = 0 or len(coalesce(b.mobs, [])) = 0 or list_has_any(a.mobs, b.mobs)
+          and (array_length(coalesce(a.mobs, [])) = 0 or array_length(coalesce(b.mobs, [])) = 0 or list_has_any(a.mobs, b.mobs)
                or list_has_any(coalesce(a.pols, []), coalesce(b.pols, [])))
-          and (len(coalesce(a.births, [])) = 0 or len(coalesce(b.births, [])) = 0
+          and (array_length(coalesce(a.births, [])) = 0 or array_length(coalesce(b.births, [])) = 0
                or list_has_any(a.births, b.births))
         order by one.w
     """).fetchnumpy()

@@ -52,7 +52,7 @@ def chars_apart(a: str, b: str) -> str:
     """SQL: in how many character positions two equally long strings differ. DuckDB's
     levenshtein / hamming count UTF-8 *bytes*: two Chinese names one character apart are
     usually two or three apart there, so names are compared character by character."""
-    return f"len(list_filter(range(1, length({a}) + 1), lambda i: substr({a}, i, 1) <> substr({b}, i, 1)))"
+    return f"array_length(list_filter(range(1, length({a}) + 1), lambda i: substr({a}, i, 1) <> substr({b}, i, 1)))"
 
 
 def names_compatible(a: str, b: str) -> str:
@@ -134,7 +134,8 @@ def _id_hash_typo_edges(con: duckdb.DuckDBPyConnection, variants: bool) -> str:
         variants as (
             select i.rid, sha256(substr(i.id, 1, p.pos) || cast((cast(substr(i.id, p.pos + 1, 1) as integer) + d.delta) % 10
                                   as varchar) || substr(i.id, p.pos + 2)) as sha
-            from ids i, range(17) p(pos), range(1, 10) d(delta)
+            from ids i cross join (select unnest(range(17)) as pos) p
+                 cross join (select unnest(range(1, 10)) as delta) d
         )
         select u.rid as a, min(v.rid) as b
         from variants v join _unmatched_sha u using (sha)

@@ -10,7 +10,11 @@
   replaces the table's rows (`insert overwrite`, columns cast to the table's types); a table
   that does not exist yet is created from the files as plain Parquet.
 
-Imports run before exports. The result (relations exported with their row counts, missing
+- identity: `{"scratch": "<folder or URI>"}` runs identity resolution with every query on this
+  Spark session (identity/on_spark.py) and writes identity.customer_xref and
+  identity.customer_id_history; its result is the asset's summary and check figures.
+
+Imports run first, then identity, then exports. The result (relations exported with their row counts, missing
 relations, rows imported) is printed as one JSON line prefixed `CDP_SPARK_RESULT `.
 """
 
@@ -61,6 +65,10 @@ def run(spec: dict) -> dict:
             else:
                 source.write.format("parquet").saveAsTable(table)
             out["imported"][table] = source.count()
+        if "identity" in spec:
+            from ..identity.on_spark import resolve_on_spark
+
+            out["identity"] = resolve_on_spark(spark, spec["identity"]["scratch"])
         export_dir = Path(spec.get("dir", ".")) / "export"
         for item in spec.get("export", []):
             pattern, where = (item["relation"], item.get("where")) if isinstance(item, dict) else (item, None)

@@ -2,8 +2,8 @@
 
 A small simulated landing area is ingested once into a raw lake (the engines' shared input).
 Each engine then builds it the way the transform job does, leanly: dbt (seeds, staging,
-identity.int_person_records), the identity_resolution asset through the engine adapter (on
-Spark: records read from Spark, resolved, both identity tables written back to Spark), then dbt
+identity.int_person_records), the identity_resolution asset (on Spark: every query of the
+matching engine on Spark, in a Spark job, identity/on_spark.py), then dbt
 for everything downstream of identity (core, marts, the tier snapshot). dbt's data tests are
 left out here (the full `cdp build` on Spark runs them; see the README). Every table of schemas
 staging, identity, core and marts is compared: same tables, same columns, and the same rows
@@ -85,8 +85,12 @@ def _build(root: Path, lake: Path, engine: str, env: dict[str, str]) -> float:
         export_engine_environment(settings)
         start = time.perf_counter()
         _dbt(root, ["--exclude", "source:identity+"])
-        dg.materialize([identity_resolution], raise_on_error=True,
-                       resources={"warehouse": Warehouse(path=str(settings.warehouse_path), engine=engine)})
+        result = dg.materialize([identity_resolution], raise_on_error=True,
+                                resources={"warehouse": Warehouse(path=str(settings.warehouse_path), engine=engine)})
+        # the matching ran on the engine itself (on Spark: every query in a Spark job)
+        [xref] = [m for m in result.asset_materializations_for_node("identity_resolution")
+                  if m.asset_key.path == ["identity", "customer_xref"]]
+        assert xref.metadata["engine"].value == engine
         _dbt(root, ["--select", "source:identity+"])
         return time.perf_counter() - start
     finally:
