@@ -17,8 +17,10 @@ names the clusters.
   in `customer_id_history` as merged into it. A cluster that receives none takes the id derived
   from its own anchor; if its records came from an id that lives on elsewhere that is a
   **split**, recorded too. An existing id is never renamed otherwise, even when a late delivery
-  brings a record older than the id's anchor (the one case where a rebuild from scratch would
-  name that cluster after the late record instead).
+  brings a record older than the id's anchor (a case where a rebuild from scratch would name
+  that cluster after the late record instead). The other such case: an erasure purges the
+  anchor record from the lake (a row of someone else carrying the erased person's mobile); the
+  daily runs keep the id, a rebuild derives it from the cluster's oldest remaining record.
 """
 
 from __future__ import annotations
