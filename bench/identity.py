@@ -60,17 +60,23 @@ def prepare(work: Path, records: int, seed: int) -> Path:
     return wh.root
 
 
-def peak_rss_gb() -> float:
-    """Peak resident memory of this process image. Linux keeps ru_maxrss across exec, so a child
-    started by a parent that had just simulated millions of records would report the parent's
-    peak; VmHWM (/proc/self/status) is the high-water mark of this image alone."""
+def _vmhwm_gb(pid: int | str = "self") -> float | None:
+    """A process's resident high-water mark (VmHWM in /proc/<pid>/status), None if unreadable."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024**2
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    return None
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process image. Linux keeps ru_maxrss across exec, so a child
+    started by a parent that had just simulated millions of records would report the parent's
+    peak; VmHWM is the high-water mark of this image alone."""
+    own = _vmhwm_gb()
+    return own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def _descendants_peak_gb() -> float:
@@ -82,17 +88,10 @@ def _descendants_peak_gb() -> float:
             parents[int(stat.parent.name)] = int(fields[1])
         except (OSError, IndexError, ValueError):
             continue
-    mine, total = {os.getpid()}, 0.0
+    mine = {os.getpid()}
     for _ in range(4):
         mine |= {pid for pid, ppid in parents.items() if ppid in mine}
-    for pid in mine - {os.getpid()}:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024**2
-        except OSError:
-            continue
-    return total
+    return sum(_vmhwm_gb(pid) or 0.0 for pid in mine - {os.getpid()})
 
 
 def match_on_spark(root: Path) -> dict:
@@ -100,24 +99,22 @@ def match_on_spark(root: Path) -> dict:
     import tempfile
 
     import duckdb
-    from pyspark.sql import SparkSession
 
     from dagster_project.identity.config import load_config
     from dagster_project.identity.engine import resolve
     from dagster_project.identity.evaluate import report
     from dagster_project.spark.connection import SparkConnection
+    from dagster_project.spark.session import build_session
 
     tmp = Path(tempfile.mkdtemp(prefix="idbench-spark-", dir=str(root)))
     con = duckdb.connect()
     con.execute(f"attach '{root / 'warehouse' / 'cdp.duckdb'}' as wh (read_only)")
     con.execute(f"copy (select * from wh.identity.int_person_records) to '{tmp / 'records.parquet'}' (format parquet)")
-    spark = (SparkSession.builder.master("local[2]").appName("cdp-bench-identity")
-             .config("spark.driver.memory", os.environ.get("CDP_SPARK_DRIVER_MEMORY", "2g"))
-             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
-             .config("spark.sql.shuffle.partitions", os.environ.get("CDP_SPARK_SHUFFLE_PARTITIONS", "4"))
-             .config("spark.sql.session.timeZone", "UTC").config("spark.sql.ansi.enabled", "false")
-             .config("spark.ui.enabled", "false").config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
-             .config("spark.local.dir", str(tmp / "local")).getOrCreate())
+    # the session the identity job runs with (the dbt profile's parameters), its state in `tmp`
+    os.environ.update(CDP_SPARK_DIR=str(tmp / "spark"), CDP_SPARK_WAREHOUSE_DIR=str(tmp / "spark" / "warehouse"))
+    os.environ.setdefault("CDP_SPARK_DRIVER_MEMORY", "2g")
+    os.environ.setdefault("CDP_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
+    spark = build_session()
     spark.sparkContext.setLogLevel("ERROR")
     spark.read.parquet(str(tmp / "records.parquet")).createOrReplaceTempView("person_records")
     scon = SparkConnection(spark, str(tmp / "scratch"))

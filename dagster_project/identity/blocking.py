@@ -149,8 +149,9 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig) -> dict
 
 def training_pairs(con: duckdb.DuckDBPyConnection, cfg: BlockingConfig, max_pairs: int) -> dict[str, int]:
     """Temp table train(a, b, rules, is_match): candidate-like pairs of records whose units both
-    hold a valid ID, labelled by ID equality; a deterministic sample when there are too many (plain arithmetic on the
-    record numbers, which every engine computes alike; engines' hash functions differ)."""
+    hold a valid ID, labelled by ID equality; a deterministic sample when there are too many
+    (plain arithmetic on the record numbers, which every engine computes alike; their hash
+    functions differ)."""
     keep = "x.anchored and y.anchored"
     parts = [f"select a, b, {RULE_BIT[r]} as bit from ({_rule_pairs(r, cfg, keep)})"
              for r in cfg.rules if r != "id_one_off"]

@@ -30,30 +30,22 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import sqlglot
-
-from .assets import run_resolution, table_columns
+from .assets import run_resolution
 
 SCHEMA = "identity"
 # the tables this job writes into Spark's metastore (the erasure purge must read their schema)
 WRITES = (f"{SCHEMA}.customer_xref", f"{SCHEMA}.customer_id_history")
 
 
-def _spark_columns(table: str) -> str:
-    """The dbt source's column types as Spark DDL (NOT NULL is the dbt tests' job on Spark)."""
-    create = f"create table {SCHEMA}.{table} ({table_columns(table).replace(' not null', '')})"
-    ddl = sqlglot.transpile(create, read="duckdb", write="spark")[0]
-    return ddl[ddl.index("(") + 1: ddl.rindex(")")]
-
-
 def write_resolution_on_spark(con, resolved_on: str) -> None:
-    """identity.customer_id_history += this run's new events; identity.customer_xref = `xref`."""
+    """identity.customer_id_history += this run's new events; identity.customer_xref = `xref`.
+    Both tables are dbt's: its on-run-start hook (`create_identity_tables`) creates them, typed
+    from the source YAML, before the dbt run that builds int_person_records."""
     spark = con.spark
-    spark.sql(f"create database if not exists `{SCHEMA}`")
-    for qualified in WRITES:
-        table = qualified.split(".")[1]
-        if not spark.catalog.tableExists(qualified):
-            spark.sql(f"create table `{SCHEMA}`.`{table}` ({_spark_columns(table)}) using parquet")
+    missing = [t for t in WRITES if not spark.catalog.tableExists(t)]
+    if missing:
+        raise RuntimeError(f"{', '.join(missing)} not in Spark's metastore: dbt's on-run-start hook "
+                           "create_identity_tables creates them; run dbt (cdp build) before identity resolution")
     con.execute("""
         create or replace temp table _new_events as
         select cast(? as date) as event_date, e.event_type, e.from_customer_id, e.to_customer_id,

@@ -259,7 +259,7 @@ class SparkConnection:
                 value = exp.Case(ifs=[exp.If(this=where.this.copy(), true=value)], default=exp.column(eq.this.name))
             changes[eq.this.name] = value
         select = exp.select(*[
-            exp.alias_(exp.cast(changes[c], _spark_type(f.dataType)) if c in changes else exp.column(c), c)
+            exp.alias_(exp.cast(changes[c], f.dataType.simpleString()) if c in changes else exp.column(c), c)
             for f in old.schema.fields for c in [f.name]]).from_(name)
         self._set(name, self._df(select, original))
 
@@ -298,7 +298,3 @@ def _null(column: str):
     from pyspark.sql import functions as F
 
     return F.lit(None).alias(column)
-
-
-def _spark_type(data_type) -> str:
-    return data_type.simpleString()

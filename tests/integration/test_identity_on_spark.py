@@ -27,16 +27,20 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    from pyspark.sql import SparkSession
+    """The session the identity job runs with (the dbt profile's parameters: time zone,
+    timestamp type, Hive catalog), local[2] with a 1 GB driver, its state in a temp folder."""
+    from dagster_project.spark.session import build_session, spark_conf
 
     folder = tmp_path_factory.mktemp("spark")
-    session = (SparkSession.builder.master("local[2]").appName("cdp-identity-on-spark-test")
-               .config("spark.driver.memory", "1g")
-               .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.ansi.enabled", "false").config("spark.ui.enabled", "false")
-               .config("spark.sql.warehouse.dir", str(folder / "warehouse"))
-               .config("spark.local.dir", str(folder / "local")).getOrCreate())
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("CDP_SPARK_MASTER", "CDP_SPARK_WAREHOUSE_DIR", "CDP_SPARK_METASTORE_URIS"):
+            env.delenv(name, raising=False)
+        env.setenv("CDP_SPARK_DIR", str(folder))
+        env.setenv("CDP_SPARK_DRIVER_MEMORY", "1g")
+        env.setenv("CDP_SPARK_SHUFFLE_PARTITIONS", "2")
+        env.setenv("CDP_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
+        conf = spark_conf()
+    session = build_session(conf)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
